@@ -1,0 +1,60 @@
+/**
+ * `sluice demo` (start the demo world and run until interrupted), `sluice demo token <user>`
+ * (a fresh access token from the demo identity provider, or an ExecCredential for kubectl) and
+ * `sluice demo users`.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load-config.ts';
+import { createLogger } from '../../log/logger.ts';
+import { onShutdown } from '../shutdown.ts';
+
+export function registerDemoCommands(program: Command): void {
+  const demo = program
+    .command('demo')
+    .description('Start the demo world on loopback: identity provider, Kubernetes API and kubeconfigs per demo user.')
+    .option('-c, --config <file>', 'configuration file (see docs/config.md)')
+    .option('-d, --dir <dir>', 'folder for kubeconfigs and state (default: demo.dir, .sluice/demo)')
+    .action(async (opts: { config?: string; dir?: string }) => {
+      const cfg = await loadConfig(opts.config);
+      const log = createLogger(cfg.log, 'demo');
+      const { startDemo } = await import('../../../testing/demo/index.ts');
+      const world = await startDemo({
+        dir: resolve(opts.dir ?? cfg.demo.dir),
+        host: cfg.demo.host,
+        identityProviderPort: cfg.demo.identityProviderPort,
+        kubernetesPort: cfg.demo.kubernetesPort,
+        log,
+      });
+      process.stdout.write(world.summary());
+      process.stdout.write(`demo folder: ${world.dir}\n`);
+      process.stdout.write('ready — press Ctrl-C to stop\n');
+      onShutdown(async () => {
+        await world.close();
+      });
+    });
+
+  demo
+    .command('token')
+    .description('Print a fresh access token for a demo user or machine identity (the demo must be running).')
+    .argument('<user>', 'alice, bob, carol, mallory or ci-bot')
+    .option('--exec-credential', 'print a client.authentication.k8s.io/v1 ExecCredential (kubectl exec plugin)')
+    .option('--demo-dir <dir>', 'demo folder (default: demo.dir, .sluice/demo)')
+    .option('-c, --config <file>', 'configuration file')
+    .action(async (user: string, opts: { execCredential?: boolean; demoDir?: string; config?: string }) => {
+      const cfg = await loadConfig(opts.config);
+      const { demoToken } = await import('../../../testing/demo/index.ts');
+      const out = await demoToken(resolve(opts.demoDir ?? cfg.demo.dir), user, { execCredential: Boolean(opts.execCredential) });
+      process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+    });
+
+  demo
+    .command('users')
+    .description('List the demo people and machine identities with their groups.')
+    .action(async () => {
+      const { DEMO_USERS } = await import('../../../testing/demo/users.ts');
+      for (const u of DEMO_USERS) {
+        process.stdout.write(`${u.name.padEnd(8)} ${u.kind.padEnd(8)} ${(u.groups.join(',') || '(no groups)').padEnd(20)} ${u.description}\n`);
+      }
+    });
+}

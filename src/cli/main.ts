@@ -1,0 +1,32 @@
+/**
+ * `sluice` command line. Each command lives in its own file under ./commands and is a thin layer
+ * over library calls (and, once the gateway exists, over the control API).
+ */
+import { Command, CommanderError } from 'commander';
+import { isSluiceError } from '../core/errors.ts';
+import { registerConfigCommands } from './commands/config.ts';
+import { registerDemoCommands } from './commands/demo.ts';
+import { registerDevCommands } from './commands/dev.ts';
+import { VERSION } from '../core/version.ts';
+
+const program = new Command('sluice')
+  .description('Identity-aware Layer 7 gateway for Kubernetes, MCP and databases.')
+  .version(VERSION, '-V, --version')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDemoCommands(program);
+registerDevCommands(program);
+registerConfigCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (isSluiceError(e)) {
+    process.stderr.write(`sluice: ${e.message} [${e.code}]\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`sluice: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,33 @@
+/**
+ * The registry of Sluice's stable error codes. Every error a user or operator can see carries
+ * one of these codes; `docs/errors.md` documents each (a test keeps the two in sync).
+ * Internal errors are not wire errors: protocol handlers answer in the client's own protocol
+ * with a short reason, and the detail goes to the log and the audit record.
+ */
+
+export const ERROR_CODES = {
+  CONFIG_NOT_FOUND: 'The configuration file does not exist or cannot be read.',
+  CONFIG_INVALID: 'The configuration file is not valid YAML or does not match the schema.',
+  KUBECTL_MISSING: 'A kubectl binary that a command or test needs is not installed.',
+  DEMO_NOT_RUNNING: 'A demo command needs the demo world, which is not running or left no state.',
+  DEMO_UNKNOWN_USER: 'The demo has no user or machine identity of that name.',
+  TOKEN_FLOW_FAILED: 'The identity provider refused or broke off a token flow.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error with a stable code; `detail` is for logs, never for the wire. */
+export class SluiceError extends Error {
+  override readonly name = 'SluiceError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly detail?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export function isSluiceError(e: unknown): e is SluiceError {
+  return e instanceof SluiceError;
+}
