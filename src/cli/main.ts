@@ -27,6 +27,8 @@ try {
     process.stderr.write(`sluice: ${e.message} [${e.code}]\n`);
     process.exit(2);
   }
-  process.stderr.write(`sluice: ${(e as Error).stack ?? String(e)}\n`);
+  // Unexpected errors: the message for people, the stack only when asked for (SLUICE_DEBUG=1).
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`sluice: ${process.env.SLUICE_DEBUG ? (err.stack ?? err.message) : err.message}\n`);
   process.exit(1);
 }

@@ -5,6 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SluiceError } from '../../src/core/errors.ts';
 
 export const DEMO_STATE_FILE = 'demo.json';
 
@@ -45,9 +46,9 @@ export async function readDemoState(dir: string): Promise<DemoState> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new Error(`no demo state at ${path}: start the demo first (sluice demo) or pass --demo-dir`);
+    throw new SluiceError('DEMO_NOT_RUNNING', `no demo state at ${path}: start the demo first (sluice demo) or pass --demo-dir`);
   }
   const state = JSON.parse(text) as DemoState;
-  if (state.version !== 1 || !state.identityProvider?.issuer) throw new Error(`${path} is not a demo state file this version understands`);
+  if (state.version !== 1 || !state.identityProvider?.issuer) throw new SluiceError('DEMO_NOT_RUNNING', `${path} is not a demo state file this version understands`);
   return state;
 }

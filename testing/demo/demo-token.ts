@@ -10,6 +10,7 @@ import type { TokenSet } from '../oidc/constants.ts';
 import { loginWithPassword } from '../oidc/login-flow.ts';
 import { readDemoState } from './demo-state.ts';
 import { execCredential } from './exec-credential.ts';
+import { SluiceError } from '../../src/core/errors.ts';
 
 export interface DemoTokenOptions {
   /** Print a client.authentication.k8s.io/v1 ExecCredential (JSON) instead of the bare token. */
@@ -31,7 +32,7 @@ export async function demoTokens(dir: string, user: string, opts: Pick<DemoToken
   const state = await readDemoState(dir);
   const idp = state.identityProvider;
   const entry = state.users.find((u) => u.name === user);
-  if (!entry) throw new Error(`unknown demo user "${user}"; known: ${state.users.map((u) => u.name).join(', ')}`);
+  if (!entry) throw new SluiceError('DEMO_UNKNOWN_USER', `unknown demo user "${user}"; known: ${state.users.map((u) => u.name).join(', ')}`);
   const caCert = await readFile(idp.caFile, 'utf8');
   const audience = opts.audience ? { audience: opts.audience } : {};
   try {
@@ -43,7 +44,7 @@ export async function demoTokens(dir: string, user: string, opts: Pick<DemoToken
     return await loginWithPassword({ issuer: idp.issuer, caCert, clientId: idp.publicClientId, username: user, password: idp.password, ...audience });
   } catch (err) {
     if (unreachable(err)) {
-      throw new Error(`the demo identity provider at ${idp.issuer} is not reachable: is \`sluice demo\` still running (state in ${dir})?`, { cause: err });
+      throw new SluiceError('DEMO_NOT_RUNNING', `the demo identity provider at ${idp.issuer} is not reachable: is \`sluice demo\` still running (state in ${dir})?`, { cause: String(err) });
     }
     throw err;
   }

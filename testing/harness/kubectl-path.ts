@@ -6,6 +6,7 @@
  */
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { SluiceError } from '../../src/core/errors.ts';
 
 /** Default folder of the versioned kubectl binaries. */
 export const DEFAULT_KUBECTL_DIR = '/usr/lib/google-cloud-sdk/bin';
@@ -49,7 +50,8 @@ export function kubectlPath(version: string): string {
   const path = join(kubectlDir(), `kubectl.${v}`);
   if (executable(path)) return path;
   const have = availableKubectlVersions();
-  throw new Error(
+  throw new SluiceError(
+    'KUBECTL_MISSING',
     `kubectl ${v} not found: no executable ${path}. ` +
       (have.length ? `Available in ${kubectlDir()}: ${have.join(', ')}.` : `No kubectl.<version> binaries in ${kubectlDir()}.`) +
       ' Set SLUICE_KUBECTL_DIR to another folder.',

@@ -7,6 +7,7 @@ import * as oidc from 'openid-client';
 import { resourceForAudience } from './audience.ts';
 import type { TokenSet } from './constants.ts';
 import { createTrustedFetch } from './http-client.ts';
+import { SluiceError } from '../../src/core/errors.ts';
 
 export interface ClientCredentialsOptions {
   issuer: string;
@@ -41,7 +42,7 @@ export async function fetchClientCredentialsToken(opts: ClientCredentialsOptions
     });
     const params: Record<string, string> = opts.audience ? { resource: resourceForAudience(opts.audience) } : {};
     const tokens = await oidc.clientCredentialsGrant(config, params).catch((err: unknown) => {
-      throw new Error(`client-credentials grant for "${opts.clientId}" failed: ${describe(err)}`, { cause: err });
+      throw new SluiceError('TOKEN_FLOW_FAILED', `client-credentials grant for "${opts.clientId}" failed: ${describe(err)}`, { cause: String(err) });
     });
     return {
       accessToken: tokens.access_token,

@@ -11,6 +11,7 @@ import { resourceForAudience } from './audience.ts';
 import { DEFAULT_PUBLIC_CLIENT_ID, LOOPBACK_REDIRECT_URI, PERSON_SCOPES, type TokenSet } from './constants.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { createTrustedFetch, type TrustedFetch } from './http-client.ts';
+import { SluiceError } from '../../src/core/errors.ts';
 
 export interface PasswordLoginOptions {
   issuer: string;
@@ -62,7 +63,7 @@ async function signIn(fetchFn: TrustedFetch, start: URL, redirectUri: URL, usern
     }
     const html = await res.text();
     if (res.status === 401 && submitted) {
-      throw new Error(`sign-in as "${username}" was refused by ${url.origin}: unknown user or wrong password`);
+      throw new SluiceError('TOKEN_FLOW_FAILED', `sign-in as "${username}" was refused by ${url.origin}: unknown user or wrong password`);
     }
     const action = /<form method="post" action="([^"]+\/login)"/.exec(html)?.[1];
     if (res.status === 200 && action && !submitted) {
@@ -73,9 +74,9 @@ async function signIn(fetchFn: TrustedFetch, start: URL, redirectUri: URL, usern
       continue;
     }
     const text = html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
-    throw new Error(`unexpected ${res.status} from ${url.pathname} during sign-in: ${text}`);
+    throw new SluiceError('TOKEN_FLOW_FAILED', `unexpected ${res.status} from ${url.pathname} during sign-in: ${text}`);
   }
-  throw new Error(`sign-in did not finish within ${MAX_HOPS} redirects`);
+  throw new SluiceError('TOKEN_FLOW_FAILED', `sign-in did not finish within ${MAX_HOPS} redirects`);
 }
 
 /** Log a person in with the authorization-code + PKCE flow and return the tokens. */
