@@ -154,6 +154,11 @@ export const RESOURCES: ResourceDef[] = [
     group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', singular: 'selfsubjectreview',
     kind: 'SelfSubjectReview', listKind: 'SelfSubjectReviewList', namespaced: false, verbs: ['create'], protobuf: true,
   },
+  // Still served by v1.30 (removed in 1.32); kubectl ≤ 1.27 `auth whoami` asks for it.
+  {
+    group: 'authentication.k8s.io', version: 'v1beta1', resource: 'selfsubjectreviews', singular: 'selfsubjectreview',
+    kind: 'SelfSubjectReview', listKind: 'SelfSubjectReviewList', namespaced: false, verbs: ['create'], protobuf: true,
+  },
   {
     group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', singular: 'customresourcedefinition',
     kind: 'CustomResourceDefinition', listKind: 'CustomResourceDefinitionList', namespaced: false, shortNames: ['crd', 'crds'],
