@@ -7,6 +7,7 @@ import { isSluiceError } from '../core/errors.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerDevCommands } from './commands/dev.ts';
+import { registerPolicyCommands } from './commands/policy.ts';
 import { VERSION } from '../core/version.ts';
 
 const program = new Command('sluice')
@@ -18,6 +19,7 @@ const program = new Command('sluice')
 registerDemoCommands(program);
 registerDevCommands(program);
 registerConfigCommands(program);
+registerPolicyCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,6 +12,13 @@ export const ERROR_CODES = {
   DEMO_NOT_RUNNING: 'A demo command needs the demo world, which is not running or left no state.',
   DEMO_UNKNOWN_USER: 'The demo has no user or machine identity of that name.',
   TOKEN_FLOW_FAILED: 'The identity provider refused or broke off a token flow.',
+  AUTHN_MISSING: 'The request carries no bearer token (or another scheme than Bearer).',
+  AUTHN_INVALID: 'The bearer token is not a valid token of a configured identity provider.',
+  AUTHN_BAD_REQUEST: 'The request presents its credentials ambiguously: two Authorization headers or a token in the query string.',
+  AUTHN_ISSUER_UNAVAILABLE: "The identity provider's discovery document or signing keys could not be fetched, so no token of it can be verified.",
+  POLICY_NOT_FOUND: 'A policy file or directory does not exist or cannot be read.',
+  POLICY_INVALID: 'A policy file is not valid YAML or does not match the policy language.',
+  POLICY_TEST_INVALID: 'A policy test-case file is not valid YAML or does not match the test-case format.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

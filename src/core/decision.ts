@@ -1,0 +1,60 @@
+/**
+ * Decision: the answer of the policy engine, Cedar-style: the effect, the rules that decided it
+ * and any errors met on the way. A rule whose condition failed to evaluate is listed in
+ * `errors` and never allows (it counts as matching when it denies or asks for review).
+ */
+
+/** What a rule (and a decision) says: `deny` > `review` > `allow` (most restrictive wins). */
+export type Effect = 'allow' | 'deny' | 'review';
+
+/** How restrictive each effect is; the highest among the matching rules wins. */
+export const EFFECT_RANK: Readonly<Record<Effect, number>> = { allow: 0, review: 1, deny: 2 };
+
+/** Where a rule was written: `policies/demo/20-developers.yaml:12:5`. */
+export interface RuleSource {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** One rule that took part in a decision. */
+export interface DecisionRule {
+  id: string;
+  effect: Effect;
+  /** The rule's message (deny and review rules), for the client and the approver. */
+  message?: string;
+  source?: RuleSource;
+  /** True when the rule counted only because its condition failed to evaluate (fail closed). */
+  conditionError?: boolean;
+}
+
+/** A rule whose condition could not be evaluated for this request. */
+export interface DecisionError {
+  ruleId: string;
+  message: string;
+}
+
+/** Approval settings of a review rule, carried in the decision for the approval workflow. */
+export interface ReviewRequirement {
+  ruleId: string;
+  /** Groups whose members may approve; empty = the approval feature's default approvers. */
+  approvers: string[];
+  /** Distinct approvers needed (never the requester). */
+  minApprovals: number;
+  /** How long the request may wait for approval before it is denied, in milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface Decision {
+  effect: Effect;
+  /** The rules that decided the effect (all matching rules of the winning effect); empty for the default deny. */
+  rules: DecisionRule[];
+  /** Every rule that matched, whatever its effect (for explanations and the audit record). */
+  matched: DecisionRule[];
+  /** Conditions that failed to evaluate. */
+  errors: DecisionError[];
+  /** One line for the client: why it was denied or why it waits for approval. */
+  message: string;
+  /** For `review`: the requirements of every deciding review rule; all of them must be met. */
+  review?: ReviewRequirement[];
+}

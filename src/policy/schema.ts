@@ -1,0 +1,139 @@
+/**
+ * The policy language (rules) and the policy test-case format, as zod schemas. Every field is
+ * documented here where it is defined and explained with examples in docs/policy.md.
+ * Structural checks live here; compile-rule.ts compiles globs and CEL conditions.
+ */
+import { z } from 'zod';
+
+const EFFECTS = ['allow', 'deny', 'review'] as const;
+
+/** A glob: `*` matches any run of characters (also none), `?` exactly one; everything else is literal. */
+const glob = z.string().min(1, 'must not be empty').max(253);
+
+const verb = z
+  .string()
+  .regex(/^(\*|[a-z][a-z-]*)$/, 'a verb is a lower-case word (get, list, create, …) or "*"')
+  .describe('Kubernetes verb, lower-cased HTTP method for non-resource URLs, or `*`.');
+
+const resource = z
+  .string()
+  .regex(/^[^/\s]+(\/[^/\s]+)?$/, 'a resource is `resource` or `resource/subresource` (globs allowed), e.g. pods, pods/log, */proxy, *')
+  .describe('`pods` (no subresource), `pods/log`, `pods/*` (any subresource), `*/proxy`, `*` (everything).');
+
+const nonResourceURL = z
+  .string()
+  .regex(/^(\*|\/[^*\s]*\*?)$/, 'a non-resource URL is a path starting with "/", optionally ending in "*" (prefix match)')
+  .describe('A URL path such as `/version`, or a prefix ending in `*` such as `/apis/*`.');
+
+const duration = z
+  .string()
+  .regex(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, 'a duration such as 30s, 15m, 1h or 1h30m')
+  .describe('Duration: hours, minutes and seconds, e.g. `90s`, `15m`, `1h30m`.');
+
+export const SubjectsSchema = z
+  .object({
+    users: z.array(glob).min(1).optional().describe('Usernames (globs); `*` is every authenticated user.'),
+    groups: z.array(glob).min(1).optional().describe('Group names (globs); a principal without groups never matches a group.'),
+  })
+  .strict()
+  .refine((s) => s.users !== undefined || s.groups !== undefined, 'name at least one of users, groups');
+
+export const ReviewSchema = z
+  .object({
+    approvers: z.array(glob).min(1).optional().describe('Groups whose members may approve; omitted: the default approvers.'),
+    minApprovals: z.number().int().min(1).max(10).default(1).describe('Distinct approvers needed, never the requester.'),
+    timeout: duration.optional().describe('How long the request waits before it is denied.'),
+  })
+  .strict()
+  .describe('Approval settings of a review rule, carried in the decision.');
+
+export const RuleSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'an id is letters, digits and . _ : / - (at most 128 characters)')
+      .describe('Unique id of the rule across all loaded files; decisions and audit records name it.'),
+    description: z.string().optional().describe('Free text for people reading the policy.'),
+    effect: z.enum(EFFECTS).describe('`allow`, `deny` or `review` (held for approval).'),
+    message: z.string().min(1).optional().describe('Shown to the client when this rule denies or holds the request.'),
+    subjects: SubjectsSchema.optional().describe('Who the rule is for; omitted: everyone (deny rules only).'),
+    except: SubjectsSchema.optional().describe('Who the rule is not for, even when `subjects` names them.'),
+    connections: z.array(glob).min(1).optional().describe('Sluice connections (target clusters); omitted: all.'),
+    verbs: z.array(verb).min(1).optional().describe('Verbs; omitted: all (deny rules only).'),
+    apiGroups: z.array(z.string().max(253)).min(1).optional().describe('API groups (globs); `""` is the core group; omitted: all.'),
+    resources: z.array(resource).min(1).optional().describe('Resources and subresources.'),
+    namespaces: z.array(z.string().max(253)).min(1).optional().describe('Namespaces (globs); `""` is cluster-scoped and all-namespace requests; omitted: all.'),
+    names: z.array(glob).min(1).optional().describe('Object names (globs); a request without a name never matches.'),
+    nonResourceURLs: z.array(nonResourceURL).min(1).optional().describe('Non-resource URL paths; the rule then matches only non-resource requests.'),
+    condition: z.string().min(1).max(4096).optional().describe('CEL expression over `request`, `object`, `principal`; must be true for the rule to match.'),
+    review: ReviewSchema.optional().describe('Approval settings (review rules only).'),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const need = (ok: boolean, path: string, message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path: [path], message });
+    };
+    if (r.effect !== 'deny') {
+      need(r.subjects !== undefined, 'effect', `an ${r.effect} rule must name its subjects (use users: ["*"] for every authenticated user)`);
+      need(r.verbs !== undefined, 'effect', `an ${r.effect} rule must list its verbs`);
+      need(r.resources !== undefined || r.nonResourceURLs !== undefined, 'effect', `an ${r.effect} rule must list resources or nonResourceURLs`);
+    }
+    if (r.nonResourceURLs) {
+      for (const k of ['apiGroups', 'resources', 'namespaces', 'names'] as const) {
+        need(r[k] === undefined, k, `${k} cannot be combined with nonResourceURLs (a request is either a resource or a non-resource request)`);
+      }
+    }
+    need(r.review === undefined || r.effect === 'review', 'review', 'the review block belongs to review rules');
+    need(r.message === undefined || r.effect !== 'allow', 'message', 'message is shown only for deny and review rules');
+  });
+
+export type PolicyRule = z.infer<typeof RuleSchema>;
+export type ReviewSettings = z.infer<typeof ReviewSchema>;
+
+/** A policy file: a list of rules, or a map with `rules:`. */
+export const PolicyDocumentSchema = z.object({ rules: z.array(z.unknown()) }).strict();
+
+const TestPrincipalSchema = z
+  .object({
+    username: z.string().min(1),
+    groups: z.array(z.string()).default([]),
+    issuer: z.string().default('https://issuer.test'),
+    subject: z.string().optional(),
+    kind: z.enum(['person', 'machine']).optional(),
+  })
+  .strict();
+
+const TestRequestSchema = z
+  .object({
+    connection: z.string().default('default'),
+    verb: z.string().min(1),
+    apiGroup: z.string().default(''),
+    apiVersion: z.string().optional(),
+    resource: z.string().optional().describe('`pods`, or `pods/exec` as a shorthand for resource + subresource.'),
+    subresource: z.string().default(''),
+    namespace: z.string().default(''),
+    name: z.string().default(''),
+    path: z.string().optional(),
+    isResourceRequest: z.boolean().optional(),
+    object: z.unknown().optional(),
+  })
+  .strict();
+
+export const TestCaseSchema = z
+  .object({
+    name: z.string().optional(),
+    principal: TestPrincipalSchema,
+    request: TestRequestSchema,
+    expect: z.enum(EFFECTS),
+    expectRules: z.array(z.string()).optional().describe('Exactly the ids of the rules that decided (order ignored).'),
+  })
+  .strict();
+
+export const TestCaseFileSchema = z
+  .object({
+    description: z.string().optional(),
+    cases: z.array(z.unknown()),
+  })
+  .strict();
+
+export type TestCaseInput = z.infer<typeof TestCaseSchema>;

@@ -1,0 +1,36 @@
+/** Builders for policy unit tests: principals, Kubernetes request attributes, inline policies. */
+import type { Principal } from '../../../src/core/principal.ts';
+import type { KubernetesRequestAttributes } from '../../../src/core/request.ts';
+import { parsePolicies } from '../../../src/policy/load-policies.ts';
+import type { PolicySet } from '../../../src/policy/policy-set.ts';
+
+export function principal(username: string, groups: string[] = [], kind?: 'person' | 'machine'): Principal {
+  return { issuer: 'https://issuer.test', subject: `sub-${username}`, username, groups, ...(kind ? { kind } : {}) };
+}
+
+/** A resource request; `resource: 'pods/log'` is split into resource and subresource. */
+export function req(over: Partial<KubernetesRequestAttributes> & { resource?: string } = {}): KubernetesRequestAttributes {
+  const [resource, sub] = (over.resource ?? 'pods').split('/');
+  return {
+    connection: 'demo',
+    verb: 'get',
+    apiGroup: '',
+    apiVersion: 'v1',
+    namespace: 'dev',
+    name: '',
+    isResourceRequest: true,
+    path: '/api/v1/namespaces/dev/pods',
+    ...over,
+    resource: resource!,
+    subresource: over.subresource ?? sub ?? '',
+  };
+}
+
+export function nonResource(path: string, verb = 'get'): KubernetesRequestAttributes {
+  return { connection: 'demo', verb, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '', isResourceRequest: false, path };
+}
+
+/** Compile YAML policy text (one file). */
+export function policy(yaml: string, source = 'test.yaml'): PolicySet {
+  return parsePolicies([{ source, text: yaml }]);
+}
