@@ -44,7 +44,21 @@ const LIST_PARAMS = [P.allowWatchBookmarks, P.continue, P.fieldSelector, P.label
 const WRITE_PARAMS = [P.dryRun, P.fieldManager, P.fieldValidation];
 
 const JSON_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+/** Custom resources are served as JSON and YAML only (no protobuf). */
+const CRD_JSON_TYPES = ['application/json', 'application/yaml'];
 const PATCH_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+/**
+ * Custom resources take no strategic merge patch: the apiextensions-apiserver's OpenAPI builder
+ * (k8s.io/apiextensions-apiserver/pkg/controller/openapi/builder/builder.go) declares only JSON
+ * patch, merge patch and apply patch for their PATCH routes, and kubectl
+ * (gvkSupportsPatchOpenAPIV3) falls back to merge patch when strategic merge is not listed.
+ */
+const CRD_PATCH_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json'];
+
+/** The patch media types a resource's PATCH operations consume (built-in kinds speak protobuf, CRDs do not). */
+function patchTypes(r: ResourceDef): string[] {
+  return r.protobuf ? PATCH_TYPES : CRD_PATCH_TYPES;
+}
 
 function refSchema(name: string): Schema {
   return SCHEMAS[name] ? { $ref: `#/components/schemas/${name}` } : { type: 'object' };
@@ -80,7 +94,10 @@ function operation(r: ResourceDef, sub: SubresourceDef | undefined, spec: OpSpec
     description: `${spec.action} ${sub ? `${sub.name} of the specified ` : ''}${r.kind}`,
     operationId: opId(spec.verbForId, r, sub, r.namespaced),
     responses: Object.fromEntries(
-      [...spec.responseCodes.map((c) => [c, { description: c === '201' ? 'Created' : c === '202' ? 'Accepted' : 'OK', content: content(JSON_TYPES, spec.response) }]), ['401', { description: 'Unauthorized' }]],
+      [
+        ...spec.responseCodes.map((c) => [c, { description: c === '201' ? 'Created' : c === '202' ? 'Accepted' : 'OK', content: content(r.protobuf ? JSON_TYPES : CRD_JSON_TYPES, spec.response) }]),
+        ['401', { description: 'Unauthorized' }],
+      ],
     ),
     'x-kubernetes-action': spec.action,
     'x-kubernetes-group-version-kind': gvk,
@@ -124,7 +141,7 @@ function pathsFor(r: ResourceDef): Record<string, Schema> {
       action: 'patch',
       verbForId: 'patch',
       params: [...WRITE_PARAMS, P.force],
-      bodyTypes: PATCH_TYPES,
+      bodyTypes: patchTypes(r),
       bodySchema: refSchema('io.k8s.apimachinery.pkg.apis.meta.v1.Patch'),
       response: kindRef,
       responseCodes: ['200', '201'],
@@ -158,7 +175,7 @@ function pathsFor(r: ResourceDef): Record<string, Schema> {
       if (v === 'create') p.post = operation(r, s, { action: 'post', verbForId: 'create', params: WRITE_PARAMS, bodyTypes: ['*/*'], bodySchema: subRef, response: subRef, responseCodes: ['200', '201', '202'] });
       if (v === 'update') p.put = operation(r, s, { action: 'put', verbForId: 'replace', params: WRITE_PARAMS, bodyTypes: ['*/*'], bodySchema: subRef, response: subRef, responseCodes: ['200', '201'] });
       if (v === 'patch')
-        p.patch = operation(r, s, { action: 'patch', verbForId: 'patch', params: [...WRITE_PARAMS, P.force], bodyTypes: PATCH_TYPES, bodySchema: refSchema('io.k8s.apimachinery.pkg.apis.meta.v1.Patch'), response: subRef, responseCodes: ['200', '201'] });
+        p.patch = operation(r, s, { action: 'patch', verbForId: 'patch', params: [...WRITE_PARAMS, P.force], bodyTypes: patchTypes(r), bodySchema: refSchema('io.k8s.apimachinery.pkg.apis.meta.v1.Patch'), response: subRef, responseCodes: ['200', '201'] });
       if (v === 'delete') p.delete = operation(r, s, { action: 'delete', verbForId: 'delete', params: [], response: subRef, responseCodes: ['200'] });
     }
     out[`${item}/${s.name}`] = p;
