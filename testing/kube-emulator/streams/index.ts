@@ -16,6 +16,7 @@ import { parseRemoteOptions } from './remote-command.ts';
 import { REMOTE_COMMAND_WS_PROTOCOLS, serveWsRemoteCommand } from './ws-remote-command.ts';
 import { serveSpdyRemoteCommand } from './spdy-remote-command.ts';
 import { isSpdyUpgrade } from './spdy-upgrade.ts';
+import { fromToken, toToken } from './ws-subprotocol.ts';
 import { PORTFORWARD_WS_PROTOCOLS, serveSpdyPortForward, serveWsPortForward } from './portforward.ts';
 
 export interface PodStreamsOptions {
@@ -113,7 +114,9 @@ export function createPodStreams(opts: PodStreamsOptions = {}): PodStreams {
           `unable to upgrade: unable to negotiate protocol: client supports [${asked.join(' ')}], server supports [${supported.join(' ')}]`,
         );
       }
-      offered.set(r, supported);
+      offered.set(r, supported.map(toToken));
+      // Negotiate on token-safe aliases; the 'headers' hook below restores the real name.
+      r.headers['sec-websocket-protocol'] = asked.map(toToken).join(', ');
       wss.handleUpgrade(r, s, h, (ws) => onOpen(ws));
     }
   }
@@ -130,6 +133,13 @@ export function createPodStreams(opts: PodStreamsOptions = {}): PodStreams {
     for (const c of wss.clients) c.terminate();
     wss.close();
   }
+
+  wss.on('headers', (headers: string[]) => {
+    for (let i = 0; i < headers.length; i++) {
+      const m = /^Sec-WebSocket-Protocol: (.*)$/i.exec(headers[i] ?? '');
+      if (m) headers[i] = `Sec-WebSocket-Protocol: ${fromToken(m[1] ?? '')}`;
+    }
+  });
 
   return { handleHttp, handleUpgrade, close };
 }

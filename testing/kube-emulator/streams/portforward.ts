@@ -21,6 +21,7 @@ import { rejectUpgrade, statusFailure } from '../status.ts';
 import { SpdySession, type SpdyStream } from './spdy-session.ts';
 import { finishSpdy, negotiate, upgradeToSpdy } from './spdy-upgrade.ts';
 import { portOpen, refusedMessage, serveHttpOnce } from './port-backend.ts';
+import { fromToken } from './ws-subprotocol.ts';
 
 export const PORTFORWARD_SPDY_PROTOCOLS = ['portforward.k8s.io'];
 export const PORTFORWARD_TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
@@ -92,7 +93,7 @@ export function serveSpdyPortForward(ctx: PodStreamContext, req: IncomingMessage
 
 export function serveWsPortForward(ctx: PodStreamContext, ws: WebSocket, track: Track): void {
   ctx.setStatus(101);
-  if (ws.protocol === PORTFORWARD_TUNNEL_PROTOCOL) {
+  if (fromToken(ws.protocol) === PORTFORWARD_TUNNEL_PROTOCOL) {
     const session = new SpdySession(
       { write: (b) => ws.readyState === ws.OPEN && ws.send(b, { binary: true }), end: () => ws.close(1000) },
       { server: true, onStream: portForwardStreamHandler(ctx), onClose: () => untrack() },
