@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { canonicalPathError, parseFieldSelector, parseRequestInfo } from '../../../testing/kube-emulator/request-info.ts';
+import { canonicalPathError, parseFieldSelector, parseRequestInfo } from '../../../src/protocols/kubernetes/request-info.ts';
 import { StatusError } from '../../../testing/kube-emulator/status.ts';
 
 interface Case {

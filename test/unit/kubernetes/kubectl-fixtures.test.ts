@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { parseRequestInfo } from '../../../testing/kube-emulator/request-info.ts';
+import { parseRequestInfo } from '../../../src/protocols/kubernetes/request-info.ts';
 
 interface Fixture {
   kubectl: string;
