@@ -31,10 +31,13 @@ function unwrap(s: AnySchema): { inner: AnySchema; def?: unknown; optional: bool
 
 function typeName(s: AnySchema): string {
   if (s instanceof z.ZodEnum) return s.options.map((o) => `\`${String(o)}\``).join(' \\| ');
-  if (s instanceof z.ZodString) return 'string';
+  if (s instanceof z.ZodString || s instanceof z.ZodStringFormat) return 'string';
   if (s instanceof z.ZodNumber) return 'integer';
   if (s instanceof z.ZodBoolean) return 'boolean';
   if (s instanceof z.ZodArray) return `list of ${typeName(unwrap(s.element as AnySchema).inner)}`;
+  if (s instanceof z.ZodRecord) return 'map';
+  if (s instanceof z.ZodUnion) return (s.options as AnySchema[]).map((o) => typeName(unwrap(o).inner)).join(' or ');
+  if (s instanceof z.ZodLiteral) return `\`${JSON.stringify(s.value)}\``;
   if (s instanceof z.ZodObject) return 'object';
   return 'value';
 }
@@ -51,6 +54,11 @@ export function configRows(schema: AnySchema = ConfigSchema, prefix = ''): Row[]
     const def = u.inner instanceof z.ZodObject ? '' : u.def === undefined ? (u.optional ? '(unset)' : '') : `\`${JSON.stringify(u.def)}\``;
     rows.push({ key: full, type: typeName(u.inner), def, description });
     if (u.inner instanceof z.ZodObject) rows.push(...configRows(u.inner, full));
+    // Lists of objects: document the element's options as `key[].option`.
+    if (u.inner instanceof z.ZodArray) {
+      const el = unwrap(u.inner.element as AnySchema).inner;
+      if (el instanceof z.ZodObject) rows.push(...configRows(el, `${full}[]`));
+    }
   }
   return rows;
 }

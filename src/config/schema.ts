@@ -5,6 +5,7 @@
  * Defaults live here too, so an empty file is a valid configuration.
  */
 import { z } from 'zod';
+import { IssuersSchema } from '../authn/issuer-config.ts';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -54,11 +55,116 @@ export const EmulatorSchema = z
   .strict()
   .describe('The Kubernetes API emulator for development and tests (`sluice dev emulator`). Not a production component.');
 
+
+export const TlsSchema = z
+  .object({
+    mode: z
+      .enum(['dev', 'files'])
+      .default('dev')
+      .describe('`dev`: generate a CA and a loopback certificate at start and write the CA to `tls.caOut` (development only; a warning is logged). `files`: serve `tls.certFile`/`tls.keyFile`.'),
+    certFile: z.string().optional().describe('PEM certificate chain of the listeners (mode `files`).'),
+    keyFile: z.string().optional().describe('PEM private key of the listeners (mode `files`).'),
+    caOut: z
+      .string()
+      .optional()
+      .describe('Mode `dev`: write the generated CA certificate to this file, for kubeconfigs (`certificate-authority`).'),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.mode === 'files' && (!t.certFile || !t.keyFile)) ctx.addIssue({ code: 'custom', message: 'tls.mode "files" needs certFile and keyFile' });
+  })
+  .describe('TLS of the gateway listeners.');
+
+export const ServerSchema = z
+  .object({
+    host: z.string().default('127.0.0.1').describe('Address the Kubernetes API listener binds to. Use 0.0.0.0 to serve other machines.'),
+    port: port.default(6443).describe('Port of the Kubernetes API listener; 0 picks a free port.'),
+    tls: TlsSchema.default(TlsSchema.parse({})),
+    maxRequestBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 2 ** 20)
+      .default(3 * 2 ** 20)
+      .describe('Largest request body accepted (bytes); larger ones get 413, like the API server (3 MiB).'),
+    maxBodyDepth: z
+      .number()
+      .int()
+      .min(8)
+      .max(1000)
+      .default(100)
+      .describe('Deepest nesting of a JSON or YAML request body; deeper ones are refused with 400 (nested-bomb bodies).'),
+  })
+  .strict()
+  .describe('The gateway\'s Kubernetes API listener (`sluice server`). Clients reach connection NAME at `https://HOST:PORT/clusters/NAME`.');
+
+export const ConnectionSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label: lower-case letters, digits and -')
+      .describe('Connection name: policies match it (`connections:`), clients reach it at `/clusters/NAME`.'),
+    server: z.url().optional().describe('URL of the Kubernetes API server (with `caFile` and `tokenFile`); leave out when `kubeconfig` or `inCluster` is used.'),
+    caFile: z.string().optional().describe('PEM CA bundle that signs the API server\'s certificate (with `server`).'),
+    tokenFile: z
+      .string()
+      .optional()
+      .describe('File holding the bearer token Sluice presents upstream (with `server`); re-read when it changes, so projected service-account tokens rotate.'),
+    kubeconfig: z.string().optional().describe('Kubeconfig file to take the server, CA and credentials from (instead of `server`).'),
+    context: z.string().optional().describe('Context of `kubeconfig` to use; default its current context.'),
+    inCluster: z
+      .boolean()
+      .default(false)
+      .describe('Use the pod\'s service account (KUBERNETES_SERVICE_HOST and /var/run/secrets/kubernetes.io/serviceaccount).'),
+    impersonate: z
+      .boolean()
+      .default(true)
+      .describe('Send Impersonate-User/-Group and Impersonate-Extra-sluice-request-id so the cluster\'s RBAC and audit log see the person. The upstream identity needs the `impersonate` permission.'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const sources = [c.server ? 1 : 0, c.kubeconfig ? 1 : 0, c.inCluster ? 1 : 0].reduce((a, b) => a + b, 0);
+    if (sources !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of server (with caFile, tokenFile), kubeconfig, inCluster' });
+    if (c.server && !c.tokenFile) ctx.addIssue({ code: 'custom', message: 'server needs tokenFile (the upstream credential)' });
+  })
+  .describe('A Kubernetes cluster Sluice fronts, and the credentials Sluice uses for it (users never see them).');
+
+export const PolicySchema = z
+  .object({
+    paths: z
+      .array(z.string())
+      .default([])
+      .describe('Policy files or directories (see docs/policy.md). Reloaded when they change; a broken reload keeps the last valid policy. No policy → every request is denied.'),
+  })
+  .strict()
+  .describe('Authorization policy.');
+
+export const IdentitySchema = z
+  .object({
+    issuers: IssuersSchema.default([]).describe('OIDC issuers whose access tokens are accepted (see the issuer options below). No issuer → every request is refused with 401.'),
+  })
+  .strict()
+  .describe('Who may connect: identity providers.');
+
 export const ConfigSchema = z
   .object({
     log: LogSchema.default(LogSchema.parse({})),
     demo: DemoSchema.default(DemoSchema.parse({})),
     emulator: EmulatorSchema.default(EmulatorSchema.parse({})),
+    server: ServerSchema.default(ServerSchema.parse({})),
+    identity: IdentitySchema.default(IdentitySchema.parse({})),
+    connections: z
+      .array(ConnectionSchema)
+      .default([])
+      .superRefine((cs, ctx) => {
+        const seen = new Set<string>();
+        for (const [i, c] of cs.entries()) {
+          if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `connection name "${c.name}" is used twice` });
+          seen.add(c.name);
+        }
+      })
+      .describe('Kubernetes clusters behind the gateway.'),
+    policy: PolicySchema.default(PolicySchema.parse({})),
   })
   .strict()
   .describe('Sluice configuration file (YAML).');
