@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isSluiceError } from '../core/errors.ts';
+import { registerAuditCommands } from './commands/audit.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerDevCommands } from './commands/dev.ts';
@@ -20,6 +21,7 @@ registerDemoCommands(program);
 registerDevCommands(program);
 registerConfigCommands(program);
 registerPolicyCommands(program);
+registerAuditCommands(program);
 
 try {
   await program.parseAsync(process.argv);

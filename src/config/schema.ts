@@ -146,6 +146,23 @@ export const IdentitySchema = z
   .strict()
   .describe('Who may connect: identity providers.');
 
+export const StoreSchema = z
+  .object({
+    sqlite: z
+      .object({
+        path: z
+          .string()
+          .min(1)
+          .default('.sluice/sluice.db')
+          .describe('SQLite database file of the embedded store (audit records), relative to the working directory; its folder is created. `:memory:` keeps everything in memory and loses it at exit (tests only). `sluice audit` reads this file.'),
+      })
+      .strict()
+      .default({ path: '.sluice/sluice.db' })
+      .describe('The embedded SQLite store (single gateway node). WAL journal, synchronous=FULL: a record is on disk before the request is forwarded.'),
+  })
+  .strict()
+  .describe('Where Sluice keeps its state: audit records now; approvals later. PostgreSQL (for several gateway replicas) will be an alternative to `sqlite`.');
+
 export const ConfigSchema = z
   .object({
     log: LogSchema.default(LogSchema.parse({})),
@@ -165,6 +182,7 @@ export const ConfigSchema = z
       })
       .describe('Kubernetes clusters behind the gateway.'),
     policy: PolicySchema.default(PolicySchema.parse({})),
+    store: StoreSchema.default(StoreSchema.parse({})),
   })
   .strict()
   .describe('Sluice configuration file (YAML).');

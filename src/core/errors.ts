@@ -18,7 +18,17 @@ export const ERROR_CODES = {
   AUTHN_ISSUER_UNAVAILABLE: "The identity provider's discovery document or signing keys could not be fetched, so no token of it can be verified.",
   POLICY_NOT_FOUND: 'A policy file or directory does not exist or cannot be read.',
   POLICY_INVALID: 'A policy file is not valid YAML or does not match the policy language.',
+  REQUEST_INVALID: 'The request is malformed or ambiguous: a non-canonical path, an unsupported upgrade, or a body that does not parse.',
+  REQUEST_TOO_LARGE: 'The request body is larger than the configured limit.',
+  CONNECTION_UNKNOWN: 'The request names no configured connection.',
+  POLICY_DENIED: 'The policy denies the request (a deny rule, or no rule allows it).',
+  APPROVAL_REQUIRED: 'The policy requires approval for the request, and this gateway cannot hold it for approval.',
+  UPSTREAM_UNAVAILABLE: 'The upstream API server could not be reached or broke off the exchange.',
+  AUDIT_UNAVAILABLE: 'The audit trail could not record the request, so the request was refused.',
   POLICY_TEST_INVALID: 'A policy test-case file is not valid YAML or does not match the test-case format.',
+  STORE_UNAVAILABLE: 'The embedded store (or its database) cannot be opened, read or written.',
+  AUDIT_QUERY_INVALID: 'An audit query has a bad filter: an unparseable time, a limit out of range, a malformed cursor or id prefix.',
+  AUDIT_RECORD_NOT_FOUND: 'No audit record has that id, or an id prefix matches more than one record.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,19 @@
+/**
+ * The registry of audit event codes (Teleport-style stable codes). Every audit record carries
+ * one; `docs/audit-events.md` documents each with the fields it carries (a test keeps the two in
+ * sync). Codes are stable: rename one only with a migration of the stored records.
+ */
+
+export const AUDIT_EVENT_CODES = {
+  'kubernetes.request':
+    'An authenticated Kubernetes API request that was classified and authorized (allowed, denied or held for review).',
+  'kubernetes.request.rejected':
+    'An authenticated Kubernetes API request that was refused before authorization: malformed, ambiguous or oversized, so it could not be classified.',
+  'authn.failed': 'A request whose bearer token was missing, malformed or did not verify; no principal is known.',
+} as const;
+
+export type AuditEventCode = keyof typeof AUDIT_EVENT_CODES;
+
+export function isAuditEventCode(s: string): s is AuditEventCode {
+  return Object.hasOwn(AUDIT_EVENT_CODES, s);
+}

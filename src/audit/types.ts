@@ -1,0 +1,95 @@
+/**
+ * Audit records: what the gateway writes for every request, before it forwards anything, and
+ * completes when the response has been sent. The catalogue of event codes and the fields of a
+ * record are documented in docs/audit-events.md.
+ *
+ * Records never carry bearer tokens, agent credentials or bodies (bodies and terminal streams
+ * come with the recording feature); the recorder strips `access_token` from query strings and
+ * redacts anything that looks like a JWT before a record reaches the store.
+ */
+import type { Principal } from '../core/principal.ts';
+import type { KubernetesRequestAttributes } from '../core/request.ts';
+import type { Effect } from '../core/decision.ts';
+import type { AuditEventCode } from './event-codes.ts';
+
+export { AUDIT_EVENT_CODES, isAuditEventCode, type AuditEventCode } from './event-codes.ts';
+
+/** Attributes as the audit trail keeps them: everything the classifier derived but the body. */
+export type AuditAttributes = Omit<KubernetesRequestAttributes, 'object'>;
+
+/** A short error: a stable code (docs/errors.md) and a message without secrets. */
+export interface AuditError {
+  code: string;
+  message: string;
+}
+
+/** The decision as recorded: effect, ids of the deciding rules, the client-facing message, and the digest of the policy set that decided. */
+export interface AuditDecision {
+  effect: Effect;
+  rules: string[];
+  message: string;
+  policyDigest: string;
+}
+
+/** What the gateway knows when a request arrives; written (durably) before anything is forwarded. */
+export interface AuditBegin {
+  /** Request id (UUID v4) that the gateway generated; never client-supplied. */
+  id: string;
+  /** When the request arrived. */
+  time: Date;
+  code: AuditEventCode;
+  /** Null when authentication failed. */
+  principal: Principal | null;
+  /** The Sluice connection (target) the request is addressed to. */
+  connection: string;
+  method: string;
+  /** Canonical URL path. */
+  path: string;
+  /** Raw query string without `?` and without any `access_token` parameter. */
+  query: string;
+  userAgent?: string;
+  sourceIp: string;
+  /** Absent when classification failed. */
+  attributes?: AuditAttributes;
+  decision?: AuditDecision;
+  /** Why the request was refused before authorization (e.g. AUTHN_INVALID, REQUEST_INVALID). */
+  error?: AuditError;
+}
+
+/** What the gateway knows when the response is complete (or the connection ended). */
+export interface AuditOutcome {
+  /** HTTP status sent to the client (101 for upgrades; 0 when the client went away before a status was sent). */
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  error?: AuditError;
+}
+
+/** A stored outcome: the gateway's outcome plus when the store recorded it. */
+export interface AuditCompletion extends AuditOutcome {
+  completedAt: Date;
+}
+
+/** A record as read back from a store. */
+export interface AuditRecord extends AuditBegin {
+  /** Position in the store's insertion order (assigned by the store; increases strictly). */
+  seq: number;
+  /** Absent while the request is in flight (or when the gateway stopped before it completed). */
+  outcome?: AuditCompletion;
+}
+
+export interface AuditHandle {
+  /** Record the outcome on the record `begin` wrote. Idempotent: later calls return the first call's promise. */
+  complete(outcome: AuditOutcome): Promise<void>;
+}
+
+export interface AuditRecorder {
+  /**
+   * Write the record. Resolves only once it is durable; rejects (SluiceError STORE_UNAVAILABLE)
+   * when it could not be written, and then the gateway must refuse the request (fail closed).
+   */
+  begin(entry: AuditBegin): Promise<AuditHandle>;
+  /** Wait for writes in flight, then close the store (the recorder owns the store it is given, unless told otherwise). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,55 @@
+/**
+ * The tables of the SQL store as Kysely sees them. Dialect-neutral on purpose: times are integer
+ * milliseconds since the epoch, booleans are 0/1 integers and lists are JSON text, so the same
+ * queries (src/store/sql/*) run on SQLite and on PostgreSQL (BIGINT/SMALLINT/TEXT columns).
+ * Each dialect creates the table in its own migrations.
+ */
+import type { Generated } from 'kysely';
+
+export interface AuditEventsTable {
+  /** Insertion order; never reused (SQLite AUTOINCREMENT, PostgreSQL identity). */
+  seq: Generated<number>;
+  id: string;
+  time: number;
+  code: string;
+  principal_issuer: string | null;
+  principal_subject: string | null;
+  principal_username: string | null;
+  /** JSON array of strings. */
+  principal_groups: string | null;
+  principal_kind: string | null;
+  connection: string;
+  method: string;
+  path: string;
+  query: string;
+  user_agent: string | null;
+  source_ip: string;
+  /** Classified attributes: all null when classification failed (`is_resource_request` is null then). */
+  verb: string | null;
+  api_group: string | null;
+  api_version: string | null;
+  resource: string | null;
+  subresource: string | null;
+  namespace: string | null;
+  name: string | null;
+  is_resource_request: number | null;
+  attributes_path: string | null;
+  decision: string | null;
+  /** JSON array of rule ids. */
+  decision_rules: string | null;
+  decision_message: string | null;
+  policy_digest: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  status: number | null;
+  bytes_in: number | null;
+  bytes_out: number | null;
+  duration_ms: number | null;
+  completed_at: number | null;
+  outcome_error_code: string | null;
+  outcome_error_message: string | null;
+}
+
+export interface StoreDatabase {
+  audit_events: AuditEventsTable;
+}

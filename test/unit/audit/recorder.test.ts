@@ -1,0 +1,146 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { createAuditRecorder } from '../../../src/audit/recorder.ts';
+import type { AuditBegin } from '../../../src/audit/types.ts';
+import { openSqliteAuditStore } from '../../../src/store/sqlite/open-sqlite-audit-store.ts';
+import { createMemoryAuditStore } from '../../../src/store/memory/memory-audit-store.ts';
+import { SluiceError } from '../../../src/core/errors.ts';
+import { auditEntry } from '../store/audit-store.conformance.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-recorder-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const frozen = new Date('2026-01-10T12:00:05.000Z');
+const unavailable = (e: unknown): boolean => {
+  assert.ok(e instanceof SluiceError, String(e));
+  assert.equal(e.code, 'STORE_UNAVAILABLE');
+  return true;
+};
+const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+
+test('begin is durable when it resolves: a second connection sees the row; complete updates it', async () => {
+  const path = join(dir, 'durable', 'sluice.db');
+  const recorder = createAuditRecorder(await openSqliteAuditStore({ path }), { now: () => frozen });
+  const e = auditEntry();
+  const handle = await recorder.begin(e);
+
+  const other = new Database(path, { readonly: true });
+  const row = other.prepare('select * from audit_events where id = ?').get(e.id) as Record<string, unknown>;
+  assert.equal(row.principal_username, 'alice');
+  assert.equal(row.verb, 'get');
+  assert.equal(row.decision, 'allow');
+  assert.equal(row.completed_at, null);
+
+  await handle.complete({ status: 200, bytesIn: 10, bytesOut: 2048, durationMs: 12.6 });
+  const done = other.prepare('select status, bytes_in, bytes_out, duration_ms, completed_at from audit_events where id = ?').get(e.id);
+  assert.deepEqual(done, { status: 200, bytes_in: 10, bytes_out: 2048, duration_ms: 13, completed_at: frozen.getTime() });
+  other.close();
+
+  assert.equal(handle.complete({ status: 500, bytesIn: 0, bytesOut: 0, durationMs: 1 }), handle.complete({ status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1 }), 'complete is idempotent');
+  await recorder.close();
+  const reopened = await openSqliteAuditStore({ path, readonly: true });
+  assert.equal((await reopened.get(e.id))!.outcome!.status, 200);
+  await reopened.close();
+});
+
+test('a store that cannot be written makes begin reject with STORE_UNAVAILABLE (fail closed)', async () => {
+  const path = join(dir, 'ro', 'sluice.db');
+  await (await openSqliteAuditStore({ path })).close();
+  const recorder = createAuditRecorder(await openSqliteAuditStore({ path, readonly: true }));
+  await assert.rejects(recorder.begin(auditEntry()), unavailable);
+  await recorder.close();
+
+  const mem = createMemoryAuditStore();
+  const r2 = createAuditRecorder(mem);
+  const h = await r2.begin(auditEntry());
+  mem.failWith = 'disk full';
+  await assert.rejects(r2.begin(auditEntry()), unavailable);
+  await assert.rejects(h.complete({ status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1 }), unavailable);
+  await r2.close();
+});
+
+test('a store locked by another process past the busy timeout makes begin reject', async () => {
+  const path = join(dir, 'locked', 'sluice.db');
+  const recorder = createAuditRecorder(await openSqliteAuditStore({ path, busyTimeoutMs: 20 }));
+  const other = new Database(path);
+  other.exec('begin exclusive');
+  await assert.rejects(recorder.begin(auditEntry()), unavailable);
+  other.exec('rollback');
+  other.close();
+  await recorder.close();
+});
+
+test('after close, begin rejects with STORE_UNAVAILABLE and the store is closed', async () => {
+  const mem = createMemoryAuditStore();
+  const recorder = createAuditRecorder(mem);
+  await recorder.close();
+  await assert.rejects(recorder.begin(auditEntry()), unavailable);
+  await assert.rejects(mem.list(), unavailable);
+});
+
+test('close waits for writes in flight', async () => {
+  const mem = createMemoryAuditStore();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const insert = mem.insert.bind(mem);
+  mem.insert = async (e) => {
+    await gate;
+    return insert(e);
+  };
+  const recorder = createAuditRecorder(mem, { closeStore: false });
+  const e = auditEntry();
+  const begun = recorder.begin(e);
+  const closing = recorder.close();
+  release();
+  await begun;
+  await closing;
+  assert.ok(await mem.get(e.id));
+});
+
+test('ids must be gateway-generated UUID v4s, codes known, times valid', async () => {
+  const recorder = createAuditRecorder(createMemoryAuditStore());
+  await assert.rejects(recorder.begin({ ...auditEntry(), id: 'client-supplied-id' }), TypeError);
+  await assert.rejects(recorder.begin({ ...auditEntry(), id: randomUUID().toUpperCase() }), TypeError);
+  await assert.rejects(recorder.begin({ ...auditEntry(), code: 'made.up' as AuditBegin['code'] }), TypeError);
+  await assert.rejects(recorder.begin({ ...auditEntry(), time: new Date(NaN) }), TypeError);
+  const h = await recorder.begin(auditEntry());
+  await assert.rejects(h.complete({ status: -1, bytesIn: 0, bytesOut: 0, durationMs: 0 }), TypeError);
+  await assert.rejects(h.complete({ status: 200, bytesIn: NaN, bytesOut: 0, durationMs: 0 }), TypeError);
+  await recorder.close();
+});
+
+test('records never carry tokens: access_token is stripped, JWTs and bearer tokens are redacted', async () => {
+  const mem = createMemoryAuditStore();
+  const warnings: unknown[] = [];
+  const log = { warn: (o: unknown) => warnings.push(o), error: () => undefined } as never;
+  const recorder = createAuditRecorder(mem, { log });
+  const e = auditEntry({
+    query: `watch=1&access_token=${JWT}&ACCESS%5FTOKEN=x&labelSelector=app%3Dweb`,
+    userAgent: `curl/8 ${JWT}`,
+    error: { code: 'AUTHN_INVALID', message: `bad token Bearer abcdefghijklmnop` },
+  });
+  const h = await recorder.begin(e);
+  await h.complete({ status: 401, bytesIn: 0, bytesOut: 0, durationMs: 1, error: { code: 'X', message: `upstream said ${JWT}` } });
+  const r = (await mem.get(e.id))!;
+  assert.equal(r.query, 'watch=1&labelSelector=app%3Dweb');
+  assert.equal(r.userAgent, 'curl/8 [redacted]');
+  assert.equal(r.error!.message, 'bad token Bearer [redacted]');
+  assert.equal(r.outcome!.error!.message, 'upstream said [redacted]');
+  assert.doesNotMatch(JSON.stringify(r), /eyJ|abcdefghijklmnop/);
+  assert.deepEqual(warnings, [{ requestId: e.id, fields: ['query', 'userAgent', 'error.message'] }]);
+  await recorder.close();
+});
+
+test('a request body passed by mistake is not stored', async () => {
+  const mem = createMemoryAuditStore();
+  const recorder = createAuditRecorder(mem);
+  const e = auditEntry();
+  const withBody = { ...e, attributes: { ...e.attributes!, object: { kind: 'Secret', data: { password: 'aHVudGVyMg==' } } } } as AuditBegin;
+  await recorder.begin(withBody);
+  assert.doesNotMatch(JSON.stringify(await mem.get(e.id)), /aHVudGVyMg|Secret/);
+  await recorder.close();
+});

@@ -1,0 +1,4 @@
+import { auditStoreConformance } from './audit-store.conformance.ts';
+import { createMemoryAuditStore } from '../../../src/store/memory/memory-audit-store.ts';
+
+auditStoreConformance('memory', async () => createMemoryAuditStore());
