@@ -22,6 +22,7 @@ export type StatusReason =
   | 'InternalError'
   | 'Timeout'
   | 'TooManyRequests'
+  | 'ServiceUnavailable'
   | 'Expired'
   | '';
 

@@ -1,0 +1,130 @@
+/**
+ * The composition root: wires configuration, identity, policy, audit and the connections into
+ * the Kubernetes API listener. Everything with I/O is built here and injected downwards.
+ */
+import https from 'node:https';
+import { writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { AuditRecorder } from '../audit/types.ts';
+import { createTokenVerifier } from '../authn/create-verifier.ts';
+import type { Config } from '../config/schema.ts';
+import { SluiceError } from '../core/errors.ts';
+import { parsePolicies } from '../policy/load-policies.ts';
+import type { PolicySet } from '../policy/policy-set.ts';
+import { watchPolicies } from '../policy/watch-policies.ts';
+import { createKubernetesHandler } from '../protocols/kubernetes/handler.ts';
+import { createUpstream, type Upstream } from '../protocols/kubernetes/upstream.ts';
+import { createLoopbackTls } from '../tls/dev-ca.ts';
+
+export interface GatewayDeps {
+  log: Logger;
+  /** The audit trail; the gateway refuses requests it cannot record. */
+  recorder: AuditRecorder;
+  now?: () => Date;
+}
+
+export interface Gateway {
+  /** Base URL of the listener, e.g. https://127.0.0.1:6443 (connections under /clusters/NAME). */
+  url: string;
+  port: number;
+  /** The CA certificate clients must trust (dev TLS), or undefined with configured certificates. */
+  caCert?: string;
+  /** Server URL of a connection for a kubeconfig. */
+  clusterUrl(connection: string): string;
+  policies(): PolicySet;
+  close(): Promise<void>;
+}
+
+export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gateway> {
+  const { log } = deps;
+  let cert: string;
+  let key: string;
+  let caCert: string | undefined;
+  if (cfg.server.tls.mode === 'dev') {
+    log.warn('tls.mode is "dev": serving a generated certificate from a throw-away CA; configure tls.mode "files" in production');
+    const tls = await createLoopbackTls();
+    cert = tls.server.cert;
+    key = tls.server.key;
+    caCert = tls.ca.cert;
+    if (cfg.server.tls.caOut) await writeFile(cfg.server.tls.caOut, caCert);
+  } else {
+    try {
+      cert = readFileSync(cfg.server.tls.certFile!, 'utf8');
+      key = readFileSync(cfg.server.tls.keyFile!, 'utf8');
+    } catch (e) {
+      throw new SluiceError('CONFIG_INVALID', `cannot read the TLS certificate or key: ${(e as Error).message}`);
+    }
+  }
+  if (cfg.identity.issuers.length === 0) log.warn('no identity.issuers configured: every request will be refused with 401');
+  if (cfg.connections.length === 0) log.warn('no connections configured: every request will be answered 404');
+
+  const verifier = createTokenVerifier(cfg.identity.issuers, deps.now ? { now: deps.now } : {});
+  let policies: { current(): PolicySet; close(): Promise<void> | void };
+  if (cfg.policy.paths.length === 0) {
+    log.warn('no policy.paths configured: every request is denied (default deny)');
+    const empty = parsePolicies([]);
+    policies = { current: () => empty, close: () => undefined };
+  } else {
+    policies = await watchPolicies(cfg.policy.paths, {
+      onReload: (p) => log.info({ rules: p.rules.length, digest: p.digest }, 'policy reloaded'),
+      onError: (e) => log.error({ err: e.message }, 'policy reload failed; keeping the last valid policy'),
+    });
+  }
+  const upstreams = new Map<string, Upstream>();
+  for (const c of cfg.connections) upstreams.set(c.name, await createUpstream(c));
+
+  const handler = createKubernetesHandler({
+    upstreams,
+    verifier,
+    policies: () => policies.current(),
+    recorder: deps.recorder,
+    log,
+    limits: { maxRequestBodyBytes: cfg.server.maxRequestBodyBytes, maxBodyDepth: cfg.server.maxBodyDepth },
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+
+  // Node's strict HTTP parser stays on (no insecureHTTPParser): Content-Length with
+  // Transfer-Encoding, duplicate Content-Length and malformed framing are refused with 400.
+  const server = https.createServer({ cert, key, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 65_000 });
+  server.on('request', (req, res) => {
+    if (req.url === '/healthz' || req.url === '/readyz' || req.url === '/livez') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    handler.handleRequest(req, res);
+  });
+  server.on('upgrade', (req, socket, head) => handler.handleUpgrade(req, socket, head));
+  server.on('clientError', (err, socket) => {
+    log.debug({ err: err.message }, 'malformed HTTP request refused');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.server.port, cfg.server.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = cfg.server.host.includes(':') ? `[${cfg.server.host}]` : cfg.server.host;
+  const url = `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  log.info({ url, connections: [...upstreams.keys()] }, 'Kubernetes API listener started');
+
+  return {
+    url,
+    port,
+    caCert,
+    clusterUrl: (c) => `${url}/clusters/${c}`,
+    policies: () => policies.current(),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await policies.close();
+      await verifier.close();
+      for (const u of upstreams.values()) u.close();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Stage 7 (upgrades) — exec, attach and port-forward over WebSocket or SPDY/3.1. The request was
+ * authorized before this point; it is forwarded with Sluice's credentials and, only when the
+ * API server answers `101 Switching Protocols`, the two sockets are spliced. Any other answer is
+ * passed to the client and the connection is closed: no raw tunnel is ever left open behind a
+ * failed upgrade (CVE-2018-1002105).
+ */
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import { forwardHeaders } from './forward-headers.ts';
+import { responseHeaders } from './response-headers.ts';
+import { elapsedMs } from './forward-http.ts';
+import type { KubeContext } from './pipeline/context.ts';
+import { Rejection } from './pipeline/rejection.ts';
+
+const ALLOWED_UPGRADES = /^(websocket|spdy\/3\.1)$/i;
+
+export function checkUpgrade(req: IncomingMessage): string {
+  const upgrade = req.headers.upgrade ?? '';
+  if (!ALLOWED_UPGRADES.test(upgrade)) {
+    throw new Rejection('REQUEST_INVALID', 400, 'BadRequest', `unsupported upgrade ${JSON.stringify(upgrade.slice(0, 40))}: only websocket and SPDY/3.1`);
+  }
+  return upgrade;
+}
+
+function head(status: number, message: string, headers: [string, string][]): string {
+  return `HTTP/1.1 ${status} ${message}\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}${headers.length ? '\r\n' : ''}\r\n`;
+}
+
+export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstBytes: Buffer): Promise<void> {
+  const up = ctx.upstream!;
+  const p = ctx.principal!;
+  const upgrade = checkUpgrade(ctx.req);
+  const headers = forwardHeaders(ctx.req.rawHeaders, {
+    authorization: await up.authorization(),
+    impersonate: up.impersonate ? { username: p.username, groups: p.groups } : undefined,
+    requestId: ctx.id,
+    upgrade,
+  });
+  const basePath = up.base.pathname.replace(/\/$/, '');
+  const upstreamReq = https.request({
+    protocol: up.base.protocol,
+    hostname: up.base.hostname,
+    port: up.base.port,
+    method: ctx.req.method,
+    path: basePath + ctx.path + ctx.query,
+    headers,
+    agent: up.agent,
+  });
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let done = false;
+  const complete = (status: number, error?: { code: string; message: string }): void => {
+    if (done) return;
+    done = true;
+    ctx.audit!.complete({ status, bytesIn, bytesOut, durationMs: elapsedMs(ctx), ...(error ? { error } : {}) }).catch((e: unknown) =>
+      ctx.deps.log.error({ id: ctx.id, err: (e as Error).message }, 'audit completion failed'),
+    );
+  };
+  socket.on('error', () => upstreamReq.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    upstreamReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
+      // Node emits 'upgrade' only for 101 Switching Protocols.
+      socket.write(head(101, 'Switching Protocols', responseHeaders(res.rawHeaders, true).concat([['Connection', 'Upgrade']])));
+      if (upstreamHead.length) {
+        bytesOut += upstreamHead.length;
+        socket.write(upstreamHead);
+      }
+      if (firstBytes.length) {
+        bytesIn += firstBytes.length;
+        upstreamSocket.write(firstBytes);
+      }
+      socket.on('data', (c: Buffer) => (bytesIn += c.length));
+      upstreamSocket.on('data', (c: Buffer) => (bytesOut += c.length));
+      socket.pipe(upstreamSocket);
+      upstreamSocket.pipe(socket);
+      const close = (): void => {
+        socket.destroy();
+        upstreamSocket.destroy();
+        complete(101);
+      };
+      socket.on('close', close);
+      upstreamSocket.on('close', close);
+      socket.on('error', close);
+      upstreamSocket.on('error', close);
+      resolve();
+    });
+    upstreamReq.on('response', (res: IncomingMessage) => {
+      // Not upgraded: relay the answer and close the client connection.
+      const status = res.statusCode ?? 502;
+      socket.write(head(status, STATUS_CODES[status] ?? '', [...responseHeaders(res.rawHeaders).filter(([k]) => k.toLowerCase() !== 'content-length'), ['Connection', 'close']]));
+      res.on('data', (c: Buffer) => {
+        bytesOut += c.length;
+        socket.write(c);
+      });
+      res.on('end', () => {
+        socket.end();
+        complete(status);
+      });
+      res.on('error', () => socket.destroy());
+      resolve();
+    });
+    upstreamReq.on('error', (e) => {
+      reject(new Rejection('UPSTREAM_UNAVAILABLE', 502, 'InternalError', `sluice: the API server of connection ${up.name} is unavailable`, { cause: e.message }));
+    });
+    upstreamReq.end();
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * The Kubernetes request pipeline: one ordered list of small named stages (each a file under
+ * ./pipeline with its own header), then the forward step. docs/architecture.md draws it.
+ *
+ *   resolve-connection → authenticate → read-body → classify → authorize → record-decision → forward
+ *
+ * A stage that refuses the request throws a Rejection: the client gets a Kubernetes `Status`
+ * (on a plain response, or written raw on an upgrade socket), and the refusal is recorded.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { authenticate } from './pipeline/authenticate.ts';
+import { authorize } from './pipeline/authorize.ts';
+import { classify } from './pipeline/classify.ts';
+import type { KubeContext, KubernetesDeps, Stage } from './pipeline/context.ts';
+import { readBody } from './pipeline/read-body.ts';
+import { auditEntry, recordDecision } from './pipeline/record-decision.ts';
+import { Rejection } from './pipeline/rejection.ts';
+import { resolveConnection } from './pipeline/resolve-connection.ts';
+import { elapsedMs, forwardHttp } from './forward-http.ts';
+import { checkUpgrade, forwardUpgrade } from './forward-upgrade.ts';
+import { rejectUpgrade, sendStatus, statusFailure } from './status.ts';
+
+export const STAGES: readonly Stage[] = [resolveConnection, authenticate, readBody, classify, authorize, recordDecision];
+
+export interface KubernetesHandler {
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler {
+  const now = deps.now ?? (() => new Date());
+
+  function context(req: IncomingMessage, upgrade: boolean): KubeContext {
+    return { id: randomUUID(), started: process.hrtime.bigint(), time: now(), req, upgrade, deps, path: '/', query: '', bytesIn: 0 };
+  }
+
+  async function runStages(ctx: KubeContext): Promise<void> {
+    for (const stage of STAGES) await stage.run(ctx);
+  }
+
+  /** Record a refused request (best effort: the refusal stands even if the trail is down). */
+  async function recordRejection(ctx: KubeContext, r: Rejection): Promise<void> {
+    const error = { code: r.code, message: r.message };
+    const outcome = { status: r.status.code, bytesIn: ctx.bytesIn, bytesOut: 0, durationMs: elapsedMs(ctx), error };
+    try {
+      const handle = ctx.audit ?? (await deps.recorder.begin(auditEntry(ctx, error)));
+      await handle.complete(outcome);
+    } catch (e) {
+      deps.log.error({ id: ctx.id, code: r.code, err: (e as Error).message }, 'could not record a refused request');
+    }
+    deps.log.info({ id: ctx.id, code: r.code, status: r.status.code, user: ctx.principal?.username, detail: r.detail }, 'request refused');
+  }
+
+  function toRejection(e: unknown): Rejection {
+    if (e instanceof Rejection) return e;
+    deps.log.error({ err: e instanceof Error ? e.stack : String(e) }, 'unexpected error in the Kubernetes pipeline');
+    return new Rejection('UPSTREAM_UNAVAILABLE', 500, 'InternalError', 'sluice: internal error');
+  }
+
+  return {
+    handleRequest(req, res) {
+      const ctx = context(req, false);
+      res.setHeader('x-sluice-request-id', ctx.id);
+      (async () => {
+        await runStages(ctx);
+        await forwardHttp(ctx, res);
+      })().catch(async (e: unknown) => {
+        const r = toRejection(e);
+        if (!res.headersSent) {
+          for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+          sendStatus(res, r.status);
+        } else res.destroy();
+        // Drain what the client still sends so the connection can be reused.
+        req.resume();
+        await recordRejection(ctx, r);
+      });
+    },
+
+    handleUpgrade(req, socket, head) {
+      const ctx = context(req, true);
+      (async () => {
+        checkUpgrade(req);
+        await runStages(ctx);
+        await forwardUpgrade(ctx, socket, head);
+      })().catch(async (e: unknown) => {
+        const r = toRejection(e);
+        rejectUpgrade(socket, r.status);
+        await recordRejection(ctx, r);
+      });
+    },
+  };
+}
+
+/** A Status for requests outside the Kubernetes paths (used by the gateway's router). */
+export const notFoundStatus = statusFailure(404, 'NotFound', 'the server could not find the requested resource');

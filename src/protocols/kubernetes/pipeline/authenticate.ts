@@ -1,0 +1,25 @@
+/**
+ * Stage 2 — authenticate. The bearer token (exactly one `Authorization` header, none in the
+ * query) is verified as an OIDC JWT of a configured issuer; the result is the Principal. No
+ * valid identity → 401 (400 for ambiguous credentials, 503 when the issuer's keys cannot be
+ * fetched: fail closed). The token itself never leaves this stage.
+ */
+import { extractBearerToken } from '../../../authn/bearer-token.ts';
+import type { Stage } from './context.ts';
+import { Rejection } from './rejection.ts';
+
+const REASON = { 400: 'BadRequest', 401: 'Unauthorized', 503: 'ServiceUnavailable' } as const;
+
+export const authenticate: Stage = {
+  name: 'authenticate',
+  async run(ctx) {
+    const token = extractBearerToken(ctx.req.rawHeaders, ctx.req.url ?? '/');
+    const result = token.ok ? await ctx.deps.verifier.verify(token.value) : token;
+    if (!result.ok) {
+      const e = result.error;
+      const challenge = e.bearerError ? `Bearer realm="sluice", error="${e.bearerError}"` : 'Bearer realm="sluice"';
+      throw new Rejection(e.code, e.status, e.status === 503 ? 'ServiceUnavailable' : REASON[e.status], e.message, { ...e.detail }, e.status === 401 ? { 'www-authenticate': challenge } : {});
+    }
+    ctx.principal = result.value;
+  },
+};

@@ -1,0 +1,58 @@
+/**
+ * The state of one Kubernetes request as it moves through the gateway's pipeline. Each stage
+ * fills in what it derives (connection, principal, body, attributes, decision, audit handle) or
+ * throws a Rejection, which the runner answers with a Kubernetes `Status` and records.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { AuditHandle, AuditRecorder } from '../../../audit/types.ts';
+import type { TokenVerifier } from '../../../authn/create-verifier.ts';
+import type { VerifiedPrincipal } from '../../../authn/principal-from-claims.ts';
+import type { Decision } from '../../../core/decision.ts';
+import type { KubernetesRequestAttributes } from '../../../core/request.ts';
+import type { PolicySet } from '../../../policy/policy-set.ts';
+import type { RequestInfo } from '../request-info.ts';
+import type { Upstream } from '../upstream.ts';
+
+/** Everything the pipeline needs from the gateway; built once at start-up. */
+export interface KubernetesDeps {
+  upstreams: ReadonlyMap<string, Upstream>;
+  verifier: TokenVerifier;
+  /** The current policy set (hot-reloaded). */
+  policies: () => PolicySet;
+  recorder: AuditRecorder;
+  log: Logger;
+  limits: { maxRequestBodyBytes: number; maxBodyDepth: number };
+  now?: () => Date;
+}
+
+export interface KubeContext {
+  readonly id: string;
+  readonly started: bigint;
+  readonly time: Date;
+  readonly req: IncomingMessage;
+  /** True for Connection: Upgrade requests (exec, attach, port-forward). */
+  readonly upgrade: boolean;
+  readonly deps: KubernetesDeps;
+  /** The connection's upstream (stage resolve-connection). */
+  upstream?: Upstream;
+  /** Path and query as the API server will see them, without the /clusters/NAME prefix. */
+  path: string;
+  query: string;
+  principal?: VerifiedPrincipal;
+  /** The request body of writes, read in full (bounded) for classification and policy. */
+  body?: Buffer;
+  /** Parsed body (JSON or YAML); undefined for protobuf or no body. */
+  object?: unknown;
+  info?: RequestInfo;
+  attributes?: KubernetesRequestAttributes;
+  decision?: Decision;
+  audit?: AuditHandle;
+  bytesIn: number;
+}
+
+/** One named step of the pipeline. */
+export interface Stage {
+  name: string;
+  run(ctx: KubeContext): Promise<void> | void;
+}

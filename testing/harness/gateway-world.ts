@@ -1,0 +1,164 @@
+/**
+ * startGatewayWorld: the whole data path on loopback, as the demo and the end-to-end tests use
+ * it — the real identity provider, the Kubernetes API emulator (trusting only the gateway's
+ * service account, which may impersonate), and the Sluice gateway in front of it with a policy
+ * and an audit store. Kubeconfigs point at the gateway; the cluster never sees a user's token.
+ *
+ * One CA signs every listener, so a single `ca.crt` serves kubectl and the gateway alike.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { createAuditRecorder } from '../../src/audit/recorder.ts';
+import type { AuditStore } from '../../src/store/audit-store.ts';
+import { openSqliteAuditStore } from '../../src/store/sqlite/open-sqlite-audit-store.ts';
+import { ConfigSchema, type Config } from '../../src/config/schema.ts';
+import { startGateway, type Gateway } from '../../src/gateway/start-gateway.ts';
+import { createDevCa, type DevCa } from '../../src/tls/dev-ca.ts';
+import { startEmulator, type Emulator, type UserInfo } from '../kube-emulator/index.ts';
+import { DEMO_USERS, findDemoUser } from '../demo/users.ts';
+import { startIdentityProvider, type IdentityProvider } from '../oidc/provider.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+
+/** The identity the gateway presents to the cluster (a service account allowed to impersonate). */
+export const GATEWAY_SERVICE_ACCOUNT: UserInfo = {
+  username: 'system:serviceaccount:sluice:gateway',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:sluice', 'system:authenticated'],
+};
+
+export const DEMO_CONNECTION = 'demo';
+export const DEMO_POLICY_DIR = fileURLToPath(new URL('../../policies/demo', import.meta.url));
+
+export interface GatewayWorldOptions {
+  /** Folder for certificates, the token file, the audit database and kubeconfigs. */
+  dir: string;
+  host?: string;
+  ca?: DevCa;
+  identityProviderPort?: number;
+  emulatorPort?: number;
+  gatewayPort?: number;
+  /** Policy files or folders (default policies/demo). */
+  policyPaths?: string[];
+  seed?: 'demo' | 'empty';
+  log?: Logger;
+}
+
+export interface GatewayWorld {
+  dir: string;
+  ca: DevCa;
+  caFile: string;
+  idp: IdentityProvider;
+  emulator: Emulator;
+  gateway: Gateway;
+  store: AuditStore;
+  config: Config;
+  /** A fresh access token from the identity provider (people: code + PKCE; ci-bot: client credentials). */
+  tokenFor(user: string): Promise<string>;
+  /** Write `kubeconfig-<user>` pointing at the gateway with a fresh static token; returns its path. */
+  kubeconfigFor(user: string, opts?: { namespace?: string; name?: string }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startGatewayWorld(opts: GatewayWorldOptions): Promise<GatewayWorld> {
+  const host = opts.host ?? '127.0.0.1';
+  const dir = opts.dir;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const log = opts.log ?? pino({ level: 'silent' });
+  const ca = opts.ca ?? (await createDevCa({ commonName: 'Sluice test CA' }));
+  const ips = [...new Set(['127.0.0.1', '::1', ...(isIP(host) ? [host] : [])])];
+  const dnsNames = [...new Set(['localhost', ...(isIP(host) ? [] : [host])])];
+  const closers: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    closers.length = 0;
+  };
+
+  try {
+    const caFile = join(dir, 'ca.crt');
+    await writeFile(caFile, ca.cert);
+
+    const idp = await startIdentityProvider({ ca, host, port: opts.identityProviderPort ?? 0 });
+    closers.push(() => idp.close());
+
+    const saToken = randomBytes(32).toString('base64url');
+    const emulatorTls = await ca.issue({ commonName: 'sluice-kubernetes', dnsNames, ips });
+    const emulator = await startEmulator({
+      seed: opts.seed ?? 'demo',
+      host,
+      port: opts.emulatorPort ?? 0,
+      tls: { ...emulatorTls, ca: ca.cert },
+      tokens: { [saToken]: GATEWAY_SERVICE_ACCOUNT },
+      impersonators: [GATEWAY_SERVICE_ACCOUNT.username],
+    });
+    closers.push(() => emulator.close());
+    const tokenFile = join(dir, 'gateway-sa.token');
+    await writeFile(tokenFile, saToken, { mode: 0o600 });
+
+    const gatewayTls = await ca.issue({ commonName: 'sluice-gateway', dnsNames, ips });
+    const certFile = join(dir, 'gateway.crt');
+    const keyFile = join(dir, 'gateway.key');
+    await writeFile(certFile, gatewayTls.cert);
+    await writeFile(keyFile, gatewayTls.key, { mode: 0o600 });
+
+    const config = ConfigSchema.parse({
+      server: { host, port: opts.gatewayPort ?? 0, tls: { mode: 'files', certFile, keyFile } },
+      identity: {
+        issuers: [
+          {
+            issuer: idp.issuer,
+            audiences: [idp.audience],
+            caFile,
+            usernameClaim: 'sub',
+            groupsPrefix: '',
+            allowUnprefixedGroups: true,
+          },
+        ],
+      },
+      connections: [{ name: DEMO_CONNECTION, server: emulator.url, caFile, tokenFile }],
+      policy: { paths: opts.policyPaths ?? [DEMO_POLICY_DIR] },
+      store: { sqlite: { path: join(dir, 'sluice.db') } },
+    });
+    const store = await openSqliteAuditStore(config.store.sqlite);
+    closers.push(() => store.close());
+    const recorder = createAuditRecorder(store, { log });
+    const gateway = await startGateway(config, { log, recorder });
+    closers.push(() => gateway.close());
+
+    const tokenFor = async (user: string): Promise<string> => {
+      const known = findDemoUser(user);
+      if (!known) throw new Error(`unknown identity "${user}"; known: ${DEMO_USERS.map((u) => u.name).join(', ')}`);
+      if (known.kind === 'person') return idp.tokenFor(user);
+      const machine = idp.machineClients.find((m) => m.clientId === user);
+      if (!machine) throw new Error(`no client registered for machine identity ${user}`);
+      return idp.clientCredentialsToken(machine.clientId, machine.clientSecret);
+    };
+
+    return {
+      dir,
+      ca,
+      caFile,
+      idp,
+      emulator,
+      gateway,
+      store,
+      config,
+      tokenFor,
+      kubeconfigFor: async (user, o = {}) =>
+        writeKubeconfig({
+          path: join(dir, o.name ?? `kubeconfig-${user}`),
+          server: gateway.clusterUrl(DEMO_CONNECTION),
+          caCert: ca.cert,
+          user,
+          token: await tokenFor(user),
+          ...(o.namespace ? { namespace: o.namespace } : {}),
+        }),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
