@@ -9,6 +9,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerDevCommands } from './commands/dev.ts';
 import { registerPolicyCommands } from './commands/policy.ts';
+import { registerServerCommands } from './commands/server.ts';
 import { VERSION } from '../core/version.ts';
 
 const program = new Command('sluice')
@@ -17,6 +18,7 @@ const program = new Command('sluice')
   .showHelpAfterError()
   .exitOverride();
 
+registerServerCommands(program);
 registerDemoCommands(program);
 registerDevCommands(program);
 registerConfigCommands(program);

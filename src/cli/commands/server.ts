@@ -1,0 +1,31 @@
+/** `sluice server`: run the gateway (Kubernetes API listener) from a configuration file. */
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createAuditRecorder } from '../../audit/recorder.ts';
+import { loadConfig } from '../../config/load-config.ts';
+import { startGateway } from '../../gateway/start-gateway.ts';
+import { createLogger } from '../../log/logger.ts';
+import { openSqliteAuditStore } from '../../store/sqlite/open-sqlite-audit-store.ts';
+import { onShutdown } from '../shutdown.ts';
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('server')
+    .description('Run the gateway: the Kubernetes API listener with identity, policy and audit (see docs/config.md).')
+    .requiredOption('-c, --config <file>', 'configuration file')
+    .action(async (opts: { config: string }) => {
+      const cfg = await loadConfig(opts.config);
+      const log = createLogger(cfg.log, 'gateway');
+      if (cfg.store.sqlite.path !== ':memory:') await mkdir(dirname(resolve(cfg.store.sqlite.path)), { recursive: true });
+      const store = await openSqliteAuditStore(cfg.store.sqlite);
+      const recorder = createAuditRecorder(store, { log });
+      const gateway = await startGateway(cfg, { log, recorder });
+      for (const c of cfg.connections) process.stdout.write(`connection ${c.name}: ${gateway.clusterUrl(c.name)}\n`);
+      process.stdout.write(`sluice gateway listening on ${gateway.url}\nready\n`);
+      onShutdown(async () => {
+        await gateway.close();
+        await recorder.close();
+      });
+    });
+}
