@@ -34,10 +34,11 @@ export const DemoSchema = z
       .default('127.0.0.1')
       .describe('Address every demo listener binds to. Keep it on loopback: the demo identities are public knowledge.'),
     identityProviderPort: port.default(0).describe('Port of the demo OIDC identity provider; 0 picks a free port.'),
-    kubernetesPort: port.default(0).describe('Port of the demo Kubernetes API (the emulator); 0 picks a free port.'),
+    kubernetesPort: port.default(0).describe('Port of the demo Kubernetes API emulator (behind the gateway); 0 picks a free port.'),
+    gatewayPort: port.default(0).describe('Port of the demo Sluice gateway, which the demo kubeconfigs point at; 0 picks a free port.'),
   })
   .strict()
-  .describe('The demo world started by `sluice demo`: a real OIDC provider with demo users and a seeded Kubernetes API emulator.');
+  .describe('The demo world started by `sluice demo`: a real OIDC provider with demo users, a seeded Kubernetes API emulator, and the Sluice gateway in front of it with the demo policy.');
 
 export const EmulatorSchema = z
   .object({

@@ -40,7 +40,8 @@ describe('demo world', { timeout: 180_000 }, () => {
         clusters: Array<{ cluster: { server: string } }>;
         users: Array<{ user: { exec: { apiVersion: string; command: string; args: string[]; interactiveMode: string } } }>;
       };
-      assert.equal(kc.clusters[0]?.cluster.server, world.emulatorUrl);
+      assert.equal(kc.clusters[0]?.cluster.server, world.gatewayUrl);
+      assert.match(world.gatewayUrl, /\/clusters\/demo$/);
       const exec = kc.users[0]?.user.exec;
       assert.equal(exec?.apiVersion, 'client.authentication.k8s.io/v1');
       assert.match(exec?.command ?? '', /\/bin\/sluice$/);
@@ -50,7 +51,7 @@ describe('demo world', { timeout: 180_000 }, () => {
     assert.match(await readFile(join(dir, 'ca.crt'), 'utf8'), /-----BEGIN CERTIFICATE-----/);
     const state = await readDemoState(dir);
     assert.equal(state.identityProvider.issuer, world.issuer);
-    assert.equal(state.kubernetes.url, world.emulatorUrl);
+    assert.equal(state.kubernetes.url, world.gatewayUrl);
     assert.ok(state.identityProvider.machineClients.find((m) => m.clientId === 'ci-bot')?.clientSecret);
     assert.equal((await stat(join(dir, 'demo.json'))).mode & 0o077, 0, 'demo.json is private (holds the ci-bot secret)');
   });
@@ -71,7 +72,7 @@ describe('demo world', { timeout: 180_000 }, () => {
   });
 
   for (const version of ['1.27', '1.33']) {
-    test(`kubectl ${version} as bob lists pods in dev through the exec plugin`, { timeout: 90_000 }, async () => {
+    test(`kubectl ${version} as bob lists pods in dev through the gateway, with the exec plugin`, { timeout: 90_000 }, async () => {
       const since = world.emulator.requests.length;
       const r = await runKubectl({ version, kubeconfig: join(dir, 'kubeconfig-bob'), args: ['get', 'pods', '-n', 'dev'], timeoutMs: 60_000 });
       assert.equal(r.code, 0, `kubectl ${version} get pods failed (exit ${r.code}):\n${r.stderr}`);
@@ -84,9 +85,11 @@ describe('demo world', { timeout: 180_000 }, () => {
       assert.ok(list.length > 0, `no pod list request recorded; saw ${mine.map((q) => `${q.method} ${q.url}`).join(', ')}`);
       for (const q of list) {
         assert.equal(q.status, 200);
+        // The cluster sees the person (impersonated by the gateway's service account).
         assert.equal(q.user?.username, 'bob');
         assert.ok(q.user?.groups.includes('developers'), `groups: ${q.user?.groups.join(',')}`);
-        assert.equal(q.impersonated, false);
+        assert.equal(q.impersonated, true);
+        assert.equal(q.authenticated?.username, 'system:serviceaccount:sluice:gateway');
       }
       for (const q of mine) {
         const headers = JSON.stringify(q.headers);
@@ -96,7 +99,7 @@ describe('demo world', { timeout: 180_000 }, () => {
     });
   }
 
-  test('kubectl 1.33 as ci-bot authenticates with the client-credentials grant', { timeout: 90_000 }, async () => {
+  test('kubectl 1.33 as ci-bot authenticates with the client-credentials grant, through the gateway', { timeout: 90_000 }, async () => {
     const since = world.emulator.requests.length;
     const r = await runKubectl({ version: '1.33', kubeconfig: join(dir, 'kubeconfig-ci-bot'), args: ['get', 'pods', '-n', 'dev', '-o', 'name'], timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);

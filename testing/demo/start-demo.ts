@@ -1,25 +1,26 @@
 /**
- * startDemo: the demo world on loopback. Starts the real identity provider (testing/oidc) and
- * the Kubernetes API emulator (seed "demo") trusting its tokens, then writes a fresh demo folder:
+ * startDemo: the demo world on loopback. Starts the real identity provider (testing/oidc), the
+ * Kubernetes API emulator (seed "demo") and the Sluice gateway in front of it with the demo
+ * policy (testing/harness/gateway-world.ts), then writes a fresh demo folder:
  *
  *   kubeconfig-<user>  one per demo identity; kubectl runs `bin/sluice demo token <user>
  *                      --exec-credential --demo-dir <dir>` as its exec credential plugin
- *   ca.crt             CA bundle of the demo world (identity provider and Kubernetes API)
+ *   ca.crt             CA of the demo world (identity provider, gateway, emulator)
+ *   sluice.db          the audit trail (bin/sluice audit list --db <dir>/sluice.db)
  *   demo.json          issuer, ports, client ids, the ci-bot secret, the CA path (./demo-state.ts)
  *
- * The kubeconfigs point at the emulator for now; once the gateway exists they point at it.
+ * The kubeconfigs point at the gateway; the emulator trusts only the gateway's service account.
  * Server code is imported lazily so that `sluice demo token` (which loads this package's
  * index) does not load the identity provider or the emulator.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Emulator } from '../kube-emulator/index.ts';
 import type { IdentityProvider } from '../oidc/provider.ts';
+import type { GatewayWorld } from '../harness/gateway-world.ts';
 import { writeKubeconfig } from '../harness/kubeconfig.ts';
-import { emulatorOidcOptions } from '../harness/emulator-oidc.ts';
 import { DEMO_STATE_FILE, writeDemoState, type DemoState } from './demo-state.ts';
 import { DEMO_USERS, formatDemoUsers } from './users.ts';
 
@@ -36,8 +37,10 @@ export interface StartDemoOptions {
   host?: string;
   /** 0 or omitted picks a free port. */
   identityProviderPort?: number;
-  /** 0 or omitted picks a free port. */
+  /** Port of the emulator; 0 or omitted picks a free port. */
   kubernetesPort?: number;
+  /** Port of the Sluice gateway; 0 or omitted picks a free port. */
+  gatewayPort?: number;
   log?: Logger;
   /** Exec plugin command written into the kubeconfigs (default: absolute path of bin/sluice). */
   sluiceCommand?: string;
@@ -47,8 +50,11 @@ export interface DemoWorld {
   dir: string;
   issuer: string;
   emulatorUrl: string;
+  /** Server URL of the demo connection at the gateway (what the kubeconfigs use). */
+  gatewayUrl: string;
   idp: IdentityProvider;
   emulator: Emulator;
+  world: GatewayWorld;
   state: DemoState;
   /** Kubeconfig path per identity name. */
   kubeconfigs: Record<string, string>;
@@ -73,47 +79,34 @@ export async function startDemo(opts: StartDemoOptions = {}): Promise<DemoWorld>
   const sluice = opts.sluiceCommand ?? join(REPO_ROOT, 'bin', 'sluice');
   await freshDir(dir);
 
-  const [{ startIdentityProvider }, { startEmulator }, { createDevCa }] = await Promise.all([
-    import('../oidc/provider.ts'),
-    import('../kube-emulator/index.ts'),
+  const [{ startGatewayWorld, DEMO_CONNECTION }, { createDevCa }] = await Promise.all([
+    import('../harness/gateway-world.ts'),
     import('../../src/tls/dev-ca.ts'),
   ]);
   const ca = await createDevCa({ commonName: 'Sluice demo CA' });
-  const closers: Array<() => Promise<void>> = [];
-  const close = async () => {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
-    closers.length = 0;
-  };
-
+  const world = await startGatewayWorld({
+    dir,
+    host,
+    ca,
+    identityProviderPort: opts.identityProviderPort ?? 0,
+    emulatorPort: opts.kubernetesPort ?? 0,
+    gatewayPort: opts.gatewayPort ?? 0,
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  const { idp, emulator, gateway } = world;
   try {
-    const idp = await startIdentityProvider({ ca, host, port: opts.identityProviderPort ?? 0 });
-    closers.push(() => idp.close());
     opts.log?.info({ issuer: idp.issuer }, 'demo identity provider started');
-
-    // One CA for the whole demo world: the emulator's certificate comes from the same CA.
-    const ips = [...new Set(['127.0.0.1', '::1', ...(isIP(host) ? [host] : [])])];
-    const dnsNames = [...new Set(['localhost', ...(isIP(host) ? [] : [host])])];
-    const emulatorTls = await ca.issue({ commonName: 'sluice-demo-kubernetes', dnsNames, ips });
-    const emulator = await startEmulator({
-      seed: 'demo',
-      host,
-      tls: { ...emulatorTls, ca: ca.cert },
-      port: opts.kubernetesPort ?? 0,
-      oidc: emulatorOidcOptions(idp),
-    });
-    closers.push(() => emulator.close());
     opts.log?.info({ url: emulator.url }, 'demo Kubernetes API (emulator) started');
-
-    const caBundle = [...new Set([idp.caCert.trim(), emulator.caCert.trim()])].join('\n') + '\n';
-    const caFile = join(dir, 'ca.crt');
-    await writeFile(caFile, caBundle, { mode: 0o644 });
+    opts.log?.info({ url: gateway.url }, 'Sluice gateway started');
+    const caFile = world.caFile;
+    const server = gateway.clusterUrl(DEMO_CONNECTION);
 
     const kubeconfigs: Record<string, string> = {};
     for (const user of DEMO_USERS) {
       kubeconfigs[user.name] = await writeKubeconfig({
         path: join(dir, `kubeconfig-${user.name}`),
-        server: emulator.url,
-        caCert: emulator.caCert,
+        server,
+        caCert: ca.cert,
         user: user.name,
         cluster: 'sluice-demo',
         exec: { command: sluice, args: ['demo', 'token', user.name, '--exec-credential', '--demo-dir', dir] },
@@ -133,37 +126,43 @@ export async function startDemo(opts: StartDemoOptions = {}): Promise<DemoWorld>
         password: idp.password,
         machineClients: idp.machineClients,
       },
-      kubernetes: { url: emulator.url, port: emulator.port },
+      kubernetes: { url: server, port: gateway.port },
       users: DEMO_USERS.map((u) => ({ name: u.name, kind: u.kind, groups: [...u.groups], kubeconfig: kubeconfigs[u.name] ?? '' })),
     };
     await writeDemoState(dir, state);
     opts.log?.info({ dir }, 'demo folder written');
+    const db = world.config.store.sqlite.path;
 
     return {
       dir,
       issuer: idp.issuer,
       emulatorUrl: emulator.url,
+      gatewayUrl: server,
       idp,
       emulator,
+      world,
       state,
       kubeconfigs,
       summary: () =>
         [
           `identity provider: ${idp.issuer}  (people log in with password "${idp.password}")`,
-          `kubernetes API:    ${emulator.url}  (emulator, seed "demo")`,
+          `sluice gateway:    ${server}  (policy: policies/demo)`,
+          `kubernetes API:    ${emulator.url}  (emulator behind the gateway; only the gateway's service account reaches it)`,
           `CA bundle:         ${caFile}`,
+          `audit trail:       ${db}  (bin/sluice audit list --db ${db})`,
           '',
           ...formatDemoUsers(),
           '',
           ...DEMO_USERS.map((u) => `kubeconfig-${u.name.padEnd(8)} ${kubeconfigs[u.name] ?? ''}`),
           '',
           `try: kubectl --kubeconfig ${kubeconfigs.bob ?? join(dir, 'kubeconfig-bob')} get pods -n dev`,
+          `     kubectl --kubeconfig ${kubeconfigs.bob ?? join(dir, 'kubeconfig-bob')} delete pod db-0 -n prod   (needs approval)`,
           '',
         ].join('\n'),
-      close,
+      close: () => world.stop(),
     };
   } catch (err) {
-    await close();
+    await world.stop();
     throw err;
   }
 }

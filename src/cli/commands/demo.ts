@@ -12,7 +12,7 @@ import { onShutdown } from '../shutdown.ts';
 export function registerDemoCommands(program: Command): void {
   const demo = program
     .command('demo')
-    .description('Start the demo world on loopback: identity provider, Kubernetes API and kubeconfigs per demo user.')
+    .description('Start the demo world on loopback: identity provider, Kubernetes API, the Sluice gateway with the demo policy, and kubeconfigs per demo user.')
     .option('-c, --config <file>', 'configuration file (see docs/config.md)')
     .option('-d, --dir <dir>', 'folder for kubeconfigs and state (default: demo.dir, .sluice/demo)')
     .action(async (opts: { config?: string; dir?: string }) => {
@@ -24,6 +24,7 @@ export function registerDemoCommands(program: Command): void {
         host: cfg.demo.host,
         identityProviderPort: cfg.demo.identityProviderPort,
         kubernetesPort: cfg.demo.kubernetesPort,
+        gatewayPort: cfg.demo.gatewayPort,
         log,
       });
       process.stdout.write(world.summary());
