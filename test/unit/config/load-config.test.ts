@@ -53,3 +53,20 @@ test('docs/config.md is generated from the schema and up to date', async () => {
   const doc = await readFile(new URL('../../../docs/config.md', import.meta.url), 'utf8');
   assert.equal(doc, renderConfigDocs(), 'run `bin/sluice config docs > docs/config.md`');
 });
+
+test('examples/sluice.yaml is a valid configuration', async () => {
+  const text = await readFile(new URL('../../../examples/sluice.yaml', import.meta.url), 'utf8');
+  const cfg = parseConfig(text, 'examples/sluice.yaml');
+  assert.equal(cfg.connections.length, 2);
+  assert.equal(cfg.identity.issuers[0]?.groupsPrefix, 'idp:');
+  assert.equal(cfg.server.tls.mode, 'files');
+});
+
+test('a connection needs exactly one credential source', () => {
+  assert.throws(() => parseConfig('connections:\n  - name: a\n', 'c.yaml'), /c\.yaml:2:\d+ connections\.0: give exactly one of/);
+  assert.throws(() => parseConfig('connections:\n  - name: a\n    server: https://k:6443\n'), /server needs tokenFile/);
+  assert.throws(
+    () => parseConfig('connections:\n  - { name: a, inCluster: true }\n  - { name: a, inCluster: true }\n'),
+    /connection name "a" is used twice/,
+  );
+});
