@@ -2,7 +2,10 @@
  * The Kubernetes request pipeline: one ordered list of small named stages (each a file under
  * ./pipeline with its own header), then the forward step. docs/architecture.md draws it.
  *
- *   resolve-connection → authenticate → read-body → classify → authorize → record-decision → forward
+ *   authenticate → resolve-connection → read-body → classify → authorize → record-decision → forward
+ *
+ * Authentication comes first so that nothing about the deployment (connection names, paths)
+ * is revealed to a client without a valid identity.
  *
  * A stage that refuses the request throws a Rejection: the client gets a Kubernetes `Status`
  * (on a plain response, or written raw on an upgrade socket), and the refusal is recorded.
@@ -22,7 +25,7 @@ import { elapsedMs, forwardHttp } from './forward-http.ts';
 import { checkUpgrade, forwardUpgrade } from './forward-upgrade.ts';
 import { rejectUpgrade, sendStatus, statusFailure } from './status.ts';
 
-export const STAGES: readonly Stage[] = [resolveConnection, authenticate, readBody, classify, authorize, recordDecision];
+export const STAGES: readonly Stage[] = [authenticate, resolveConnection, readBody, classify, authorize, recordDecision];
 
 export interface KubernetesHandler {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;

@@ -1,5 +1,5 @@
 /**
- * Stage 2 — authenticate. The bearer token (exactly one `Authorization` header, none in the
+ * Stage 1 — authenticate. The bearer token (exactly one `Authorization` header, none in the
  * query) is verified as an OIDC JWT of a configured issuer; the result is the Principal. No
  * valid identity → 401 (400 for ambiguous credentials, 503 when the issuer's keys cannot be
  * fetched: fail closed). The token itself never leaves this stage.

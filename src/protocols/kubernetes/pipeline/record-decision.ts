@@ -12,7 +12,7 @@ export function auditEntry(ctx: KubeContext, error?: { code: string; message: st
   const entry: AuditBegin = {
     id: ctx.id,
     time: ctx.time,
-    code: error ? (p ? 'kubernetes.request' : 'kubernetes.request.rejected') : 'kubernetes.request',
+    code: error?.code.startsWith('AUTHN_') ? 'authn.failed' : error && !ctx.decision ? 'kubernetes.request.rejected' : 'kubernetes.request',
     principal: p ? { issuer: p.issuer, subject: p.subject, username: p.username, groups: [...p.groups], kind: p.kind } : null,
     connection: ctx.upstream?.name ?? '',
     method: ctx.req.method ?? '',

@@ -1,5 +1,5 @@
 /**
- * Stage 1 — resolve the connection and canonicalize. Clients reach connection NAME at
+ * Stage 2 — resolve the connection and canonicalize. Clients reach connection NAME at
  * `/clusters/NAME/…`; the rest of the path is what the API server will see. A non-canonical
  * path (`..`, `.`, `//`, encoded `/` or `\`, bad escapes) is refused with 400 before anything
  * else looks at it (SECURITY.md: "parse like the upstream parses … reject what is ambiguous").
