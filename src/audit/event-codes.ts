@@ -8,8 +8,9 @@ export const AUDIT_EVENT_CODES = {
   'kubernetes.request':
     'An authenticated Kubernetes API request that was classified and authorized (allowed, denied or held for review).',
   'kubernetes.request.rejected':
-    'An authenticated Kubernetes API request that was refused before authorization: malformed, ambiguous or oversized, so it could not be classified.',
+    'An authenticated Kubernetes API request refused before a policy decision: unknown connection, malformed, ambiguous or oversized.',
   'authn.failed': 'A request whose bearer token was missing, malformed or did not verify; no principal is known.',
+  'http.malformed': "A connection whose bytes Node's strict HTTP parser refused (request smuggling attempts, bad framing); no request was parsed.",
 } as const;
 
 export type AuditEventCode = keyof typeof AUDIT_EVENT_CODES;

@@ -2,10 +2,11 @@
  * The composition root: wires configuration, identity, policy, audit and the connections into
  * the Kubernetes API listener. Everything with I/O is built here and injected downwards.
  */
+import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AuditRecorder } from '../audit/types.ts';
 import { createTokenVerifier } from '../authn/create-verifier.ts';
@@ -15,6 +16,7 @@ import { parsePolicies } from '../policy/load-policies.ts';
 import type { PolicySet } from '../policy/policy-set.ts';
 import { watchPolicies } from '../policy/watch-policies.ts';
 import { createKubernetesHandler } from '../protocols/kubernetes/handler.ts';
+import { statusFailure } from '../protocols/kubernetes/status.ts';
 import { createUpstream, type Upstream } from '../protocols/kubernetes/upstream.ts';
 import { createLoopbackTls } from '../tls/dev-ca.ts';
 
@@ -96,10 +98,25 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
     handler.handleRequest(req, res);
   });
   server.on('upgrade', (req, socket, head) => handler.handleUpgrade(req, socket, head));
-  server.on('clientError', (err, socket) => {
-    log.debug({ err: err.message }, 'malformed HTTP request refused');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Bytes the strict parser refused: answer in the client's protocol, close, and record it.
+    const parseError = typeof err.code === 'string' && err.code.startsWith('HPE_');
+    const sourceIp = (socket as Socket).remoteAddress ?? '';
+    if (socket.writable) {
+      const status = statusFailure(err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, 'BadRequest', 'sluice: malformed HTTP request');
+      const body = JSON.stringify(status);
+      socket.end(
+        `HTTP/1.1 ${status.code} ${status.code === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    } else socket.destroy();
+    if (!parseError) return;
+    const id = randomUUID();
+    const error = { code: 'REQUEST_INVALID', message: `malformed HTTP request (${err.code})` };
+    deps.recorder
+      .begin({ id, time: new Date(), code: 'http.malformed', principal: null, connection: '', method: '', path: '', query: '', sourceIp, error })
+      .then((h) => h.complete({ status: 400, bytesIn: 0, bytesOut: 0, durationMs: 0, error }))
+      .catch((e: unknown) => log.error({ err: (e as Error).message }, 'could not record a malformed request'));
   });
 
   await new Promise<void>((resolve, reject) => {

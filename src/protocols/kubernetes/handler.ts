@@ -36,7 +36,18 @@ export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler
   const now = deps.now ?? (() => new Date());
 
   function context(req: IncomingMessage, upgrade: boolean): KubeContext {
-    return { id: randomUUID(), started: process.hrtime.bigint(), time: now(), req, upgrade, deps, path: '/', query: '', bytesIn: 0 };
+    return {
+      id: randomUUID(),
+      started: process.hrtime.bigint(),
+      time: now(),
+      req,
+      sourceIp: req.socket?.remoteAddress ?? '',
+      upgrade,
+      deps,
+      path: '/',
+      query: '',
+      bytesIn: 0,
+    };
   }
 
   async function runStages(ctx: KubeContext): Promise<void> {

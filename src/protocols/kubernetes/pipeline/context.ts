@@ -31,6 +31,8 @@ export interface KubeContext {
   readonly started: bigint;
   readonly time: Date;
   readonly req: IncomingMessage;
+  /** The client's address, taken when the request arrived (the socket may be gone by the time a refusal is recorded). */
+  readonly sourceIp: string;
   /** True for Connection: Upgrade requests (exec, attach, port-forward). */
   readonly upgrade: boolean;
   readonly deps: KubernetesDeps;

@@ -2,14 +2,33 @@
  * Stage 3 — read the body of writes (POST, PUT, PATCH, DELETE with options), bounded by
  * `server.maxRequestBodyBytes` (413 beyond, like the API server's 3 MiB), so that policy
  * conditions (and later approvals) see exactly the bytes that will be forwarded. JSON and YAML
- * bodies are parsed with a nesting limit (400 for nested bombs); protobuf bodies are forwarded
- * as they are and give conditions no object. Responses are never buffered.
+ * bodies are parsed with a nesting limit (400 for nested bombs), protobuf bodies are decoded,
+ * a body without Content-Type is JSON (as the API server reads it), and other media types are
+ * refused with 415. Responses are never buffered.
  */
 import { parse as parseYaml } from 'yaml';
+import { PROTOBUF_CONTENT_TYPE, ProtobufDecodeError, decodeProtobufBody } from '../protobuf.ts';
 import type { KubeContext, Stage } from './context.ts';
 import { Rejection } from './rejection.ts';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Media types the API server decodes as JSON or YAML (k8s.io/apiserver handlers: create, update, patch). */
+const JSON_TYPES = new Set([
+  'application/json',
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+]);
+const YAML_TYPES = new Set(['application/yaml', 'application/apply-patch+yaml']);
+
+/**
+ * The object of a body the gateway could not decode: any condition that reads a field of it
+ * fails to evaluate, so deny and review rules with such conditions match and allow rules do not.
+ */
+function undecodable(reason: string): Record<string, string> {
+  return { __sluice_undecodable_body__: reason.slice(0, 200) };
+}
 
 /** Deepest nesting of a JSON text, counted without parsing (strings skipped). */
 export function jsonDepth(buf: Buffer): number {
@@ -65,15 +84,25 @@ export const readBody: Stage = {
     ctx.body = body;
     ctx.bytesIn = body.length;
     if (body.length === 0) return;
-    const type = (ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type.endsWith('json')) {
+    // The API server reads a body without Content-Type as JSON (the first serializer it
+    // supports); so does the gateway, or a condition could be dodged by leaving the header out.
+    const type = (ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() || 'application/json';
+    if (type === PROTOBUF_CONTENT_TYPE) {
+      try {
+        ctx.object = decodeProtobufBody(body);
+      } catch (e) {
+        // Forwarded as it is (the API server may know more fields than we do), but policy
+        // conditions over `object` cannot read it and fail closed.
+        ctx.object = undecodable(e instanceof ProtobufDecodeError ? e.message : 'not a Kubernetes protobuf body');
+      }
+    } else if (JSON_TYPES.has(type)) {
       if (jsonDepth(body) > maxBodyDepth) throw new Rejection('REQUEST_INVALID', 400, 'BadRequest', `request body nests deeper than ${maxBodyDepth} levels`);
       try {
         ctx.object = JSON.parse(body.toString('utf8')) as unknown;
       } catch (e) {
         throw new Rejection('REQUEST_INVALID', 400, 'BadRequest', `request body is not valid JSON: ${(e as Error).message}`);
       }
-    } else if (type.endsWith('yaml')) {
+    } else if (YAML_TYPES.has(type)) {
       let v: unknown;
       try {
         v = parseYaml(body.toString('utf8'), { maxAliasCount: 100, uniqueKeys: true });
@@ -82,6 +111,10 @@ export const readBody: Stage = {
       }
       if (valueDepth(v, maxBodyDepth) > maxBodyDepth) throw new Rejection('REQUEST_INVALID', 400, 'BadRequest', `request body nests deeper than ${maxBodyDepth} levels`);
       ctx.object = v;
+    } else {
+      // The API server answers 415 for media types it has no serializer for; refusing them here
+      // means no body reaches a decision unread.
+      throw new Rejection('REQUEST_INVALID', 415, 'UnsupportedMediaType', `the body of type "${type.slice(0, 80)}" is not supported`);
     }
   },
 };

@@ -18,7 +18,7 @@ export function auditEntry(ctx: KubeContext, error?: { code: string; message: st
     method: ctx.req.method ?? '',
     path: ctx.path,
     query: stripTokens(ctx.query),
-    sourceIp: ctx.req.socket.remoteAddress ?? '',
+    sourceIp: ctx.sourceIp,
   };
   const ua = ctx.req.headers['user-agent'];
   if (ua) entry.userAgent = ua.slice(0, 256);
