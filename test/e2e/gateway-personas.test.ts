@@ -33,6 +33,7 @@ const CASES: Case[] = [
   { user: 'bob', args: ['exec', 'db-0', '-n', 'dev', '--', 'echo', 'hi'], expect: { deny: 'developers/no-exec' } },
   { user: 'bob', args: ['get', 'pods', '-n', 'kube-system'], expect: { deny: 'kube-system/only-alice' } },
   { user: 'bob', args: ['get', 'namespaces'], expect: { deny: NO_RULE } },
+  { user: 'bob', args: ['delete', 'namespace', 'dev'], expect: { deny: 'developers/keep-namespaces' } },
   // alice (sre, approvers)
   { user: 'alice', args: ['get', 'pods', '-n', 'kube-system'], expect: 'allow' },
   { user: 'alice', args: ['delete', 'deployment', 'coredns', '-n', 'kube-system'], expect: { deny: 'kube-system/read-only' } },
