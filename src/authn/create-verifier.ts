@@ -23,6 +23,7 @@
  * when there are none. Errors carry a short public message and a private detail; neither
  * contains the token.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   createLocalJWKSet,
@@ -60,6 +61,11 @@ export interface TokenVerifier {
   /** Release HTTP connections. */
   close(): Promise<void>;
 }
+
+/** How long a verified token is remembered at most (it is also forgotten when it expires). */
+export const VERIFIED_CACHE_MS = 5 * 60 * 1000;
+/** How many verified tokens are remembered (oldest forgotten first). */
+const VERIFIED_CACHE_MAX = 10_000;
 
 /** Longer bearer tokens are refused unparsed (kube-apiserver and most proxies cap headers near this). */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -284,11 +290,36 @@ export function createTokenVerifier(issuers: readonly IssuerConfigInput[], opts:
     return principalFromClaims(payload, cfg, tokenType);
   }
 
+  // Verified tokens are remembered by their SHA-256 until they expire (with the issuer's skew) or
+  // for VERIFIED_CACHE_MS at most, so a client's stream of requests costs one signature check.
+  // Only successes are cached; the token itself is not kept.
+  const verified = new Map<string, { principal: VerifiedPrincipal; until: number }>();
+  const cached = (key: string): VerifiedPrincipal | undefined => {
+    const hit = verified.get(key);
+    if (!hit) return undefined;
+    if (now().getTime() >= hit.until) {
+      verified.delete(key);
+      return undefined;
+    }
+    return hit.principal;
+  };
+  const remember = (key: string, principal: VerifiedPrincipal): void => {
+    const cfg = byIssuer.get(principal.issuer)?.cfg;
+    const until = Math.min(principal.expiresAt.getTime() + (cfg?.clockSkewSeconds ?? 0) * 1000, now().getTime() + VERIFIED_CACHE_MS);
+    if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value as string);
+    verified.set(key, { principal, until });
+  };
+
   return {
     issuers: [...byIssuer.keys()],
     async verify(token) {
       try {
-        return await verify(token);
+        const key = typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH ? createHash('sha256').update(token).digest('base64url') : undefined;
+        const hit = key ? cached(key) : undefined;
+        if (hit) return ok(hit);
+        const result = await verify(token);
+        if (result.ok && key) remember(key, result.value);
+        return result;
       } catch (err) {
         // Fail closed on anything unforeseen.
         return fail(authnError('AUTHN_INVALID', 'token could not be verified', { error: describeError(err) }));

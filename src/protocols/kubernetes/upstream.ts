@@ -6,7 +6,6 @@
  */
 import https from 'node:https';
 import { readFileSync, statSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import type { ConnectionSchema } from '../../config/schema.ts';
 import { SluiceError } from '../../core/errors.ts';
@@ -67,8 +66,13 @@ function tokenFileSource(path: string): () => string {
   };
 }
 
+/**
+ * Keep-alive connections to the API server, without a cap on open sockets: watches and followed
+ * logs hold a socket each for as long as they run, and a cap would queue every later request
+ * behind them (1,000 watches must not starve a GET).
+ */
 function agentOptions(extra: https.AgentOptions): https.AgentOptions {
-  return { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, ...extra };
+  return { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, ...extra };
 }
 
 /** Build the upstream of one configured connection. */
@@ -86,6 +90,8 @@ export async function createUpstream(cfg: ConnectionConfig): Promise<Upstream> {
     };
   }
 
+  // Loaded only for kubeconfig and in-cluster connections (it is large).
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     if (cfg.inCluster) kc.loadFromCluster();
