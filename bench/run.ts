@@ -1,101 +1,114 @@
 /**
- * Benchmarks (`npm run bench`): the Kubernetes data path, side by side in one run on loopback.
- * Targets: the emulator directly, and `kubectl proxy` (a real Go reverse proxy: the bare minimum
- * a proxy costs). The Sluice gateway joins the table when it exists (issue #3).
+ * Benchmarks (`npm run bench`): the Kubernetes data path, side by side in one run on loopback,
+ * measured against the performance goals of issue #3.
  *
- * Each target runs in its own process; the load generator (autocannon) runs here. Results are
- * printed and written to docs/benchmarks.md together with the method and the machine.
+ * Targets, each in its own process:
+ *   - direct: the Kubernetes API emulator (bench/emulator-process.ts), admin token;
+ *   - kubectl proxy: kubectl 1.33's reverse proxy in front of it (the bare minimum a proxy costs);
+ *   - Sluice: compiled `node dist/src/cli/main.js server -c <generated config>` (as in production) with authentication (bob's OIDC access
+ *     token from the real demo identity provider), policy (policies/demo) and a SQLite audit
+ *     trail; its upstream is the same emulator, reached with a service-account token that
+ *     impersonates bob.
+ * The load generator (autocannon, a sequential latency loop, the watch streams) runs in this
+ * process; so does the identity provider, which is only hit to mint one token and for the JWKS.
+ *
+ * Results are printed and written to docs/benchmarks.md with the method and the machine.
+ * Environment: BENCH_SECONDS (length of each timed run, default 5), BENCH_LATENCY_REQUESTS
+ * (3000), BENCH_WATCHES (1000), BENCH_WATCH_SECONDS (10), BENCH_RSS_REQUESTS (100000),
+ * BENCH_GATEWAY_NODE_FLAGS (node flags for the gateway, e.g. "--cpu-prof
+ * --cpu-prof-dir=/tmp/prof"), BENCH_KEEP=1 (keep the temp folder: audit DB, gateway log).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { request } from 'node:https';
-import { fileURLToPath } from 'node:url';
+import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { parse } from 'yaml';
 import { kubectlPath } from '../testing/harness/kubectl-path.ts';
+import { GET_PATH, LIST_PATH, NAMESPACE, PODS, USER, call, root, rssMb, startBenchWorld, type Target } from './world.ts';
 
-const root = resolve(fileURLToPath(import.meta.url), '../..');
-const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const envNumber = (name: string, dflt: number): number => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
+  return v;
+};
+const DURATION = envNumber('BENCH_SECONDS', 5);
+const LATENCY_REQUESTS = Math.round(envNumber('BENCH_LATENCY_REQUESTS', 3000));
+const LATENCY_WARMUP = Math.max(1, Math.round(LATENCY_REQUESTS / 10));
+const WATCHES = Math.round(envNumber('BENCH_WATCHES', 1000));
+const WATCH_HOLD_SECONDS = envNumber('BENCH_WATCH_SECONDS', 10);
+const RSS_REQUESTS = Math.round(envNumber('BENCH_RSS_REQUESTS', 100_000));
+const RSS_SAMPLE_EVERY = Math.max(1, Math.round(RSS_REQUESTS / 10));
+const RSS_WARMUP = RSS_SAMPLE_EVERY * 2;
+/** Time bound of the RSS run: the whole bench should stay near 5 minutes. */
+const RSS_MAX_SECONDS = envNumber('BENCH_RSS_MAX_SECONDS', 200);
+const t0 = Date.now();
+const log = (msg: string): void => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
 
-interface Target {
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-  ca?: string;
-  proc: ChildProcess;
+// ---------------------------------------------------------------- measurements
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
 }
 
-function waitForLine(proc: ChildProcess, re: RegExp, what: string): Promise<RegExpMatchArray> {
-  return new Promise((resolveP, reject) => {
-    let buf = '';
-    const t = setTimeout(() => reject(new Error(`${what} did not start: ${buf}`)), 30_000);
-    const on = (d: Buffer): void => {
-      buf += d.toString();
-      const m = buf.match(re);
-      if (m) {
-        clearTimeout(t);
-        resolveP(m);
-      }
-    };
-    proc.stdout?.on('data', on);
-    proc.stderr?.on('data', on);
-    proc.on('exit', (code) => reject(new Error(`${what} exited with ${code}: ${buf}`)));
-  });
+interface LatencyResult {
+  target: string;
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  errors: number;
 }
 
-async function startEmulatorProcess(dir: string): Promise<Target & { token: string }> {
-  const kc = join(dir, 'admin.kubeconfig');
-  const proc = spawn(join(root, 'bin/sluice'), ['dev', 'emulator', '--port', '0', '--kubeconfig', kc], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const m = await waitForLine(proc, /emulator: (https:\/\/\S+)/, 'emulator');
-  const cfg = parse(await readFile(kc, 'utf8')) as {
-    clusters: { cluster: { 'certificate-authority-data': string } }[];
-    users: { user: { token: string } }[];
-  };
-  const token = cfg.users[0]!.user.token;
-  const ca = Buffer.from(cfg.clusters[0]!.cluster['certificate-authority-data'], 'base64').toString();
-  return { name: 'direct (emulator)', url: m[1]!, headers: { authorization: `Bearer ${token}` }, ca, proc, token };
-}
-
-async function startKubectlProxy(kubeconfig: string): Promise<Target> {
-  const proc = spawn(kubectlPath('1.33'), ['proxy', '--port=0', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const m = await waitForLine(proc, /Starting to serve on ([\d.]+:\d+)/, 'kubectl proxy');
-  return { name: 'kubectl proxy', url: `http://${m[1]}`, headers: {}, proc };
-}
-
-function post(base: string, ca: string, token: string, path: string, body: unknown): Promise<number> {
-  return new Promise((res, rej) => {
-    const data = JSON.stringify(body);
-    const r = request(
-      new URL(path, base),
-      { method: 'POST', ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
-      (resp) => {
-        resp.resume();
-        resp.on('end', () => res(resp.statusCode ?? 0));
-      },
-    );
-    r.on('error', rej);
-    r.end(data);
-  });
-}
-
-async function seed(emu: Target & { token: string }): Promise<void> {
-  const ns = await post(emu.url, emu.ca!, emu.token, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
-  if (ns !== 201) throw new Error(`creating namespace bench: ${ns}`);
-  for (let i = 0; i < 500; i++) {
-    const code = await post(emu.url, emu.ca!, emu.token, '/api/v1/namespaces/bench/pods', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: `pod-${i}`, labels: { app: 'bench', shard: String(i % 10) } },
-      spec: { containers: [{ name: 'main', image: 'nginx:1.27', env: [{ name: 'INDEX', value: String(i) }] }] },
+/** Sequential GETs on one keep-alive connection, timed with hrtime: sub-millisecond resolution. */
+async function sequentialLatency(t: Target, path: string): Promise<LatencyResult> {
+  const url = new URL(t.base + path);
+  const isHttps = url.protocol === 'https:';
+  const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 1, ...(t.ca ? { ca: t.ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const headers = { ...t.headers, accept: 'application/json' };
+  const one = (): Promise<number> =>
+    new Promise((res, rej) => {
+      const start = process.hrtime.bigint();
+      const r = (isHttps ? https : http).request(url, { agent, headers }, (resp) => {
+        resp.on('data', () => undefined);
+        resp.on('end', () => {
+          const ms = Number(process.hrtime.bigint() - start) / 1e6;
+          if (resp.statusCode === 200) res(ms);
+          else rej(new Error(`status ${resp.statusCode}`));
+        });
+      });
+      r.setTimeout(10_000, () => r.destroy(new Error('timeout')));
+      r.on('error', rej);
+      r.end();
     });
-    if (code !== 201) throw new Error(`creating pod ${i}: ${code}`);
+  const deadline = Date.now() + 120_000;
+  let errors = 0;
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < LATENCY_WARMUP + LATENCY_REQUESTS && Date.now() < deadline; i++) {
+      try {
+        const ms = await one();
+        if (i >= LATENCY_WARMUP) samples.push(ms);
+      } catch {
+        errors++;
+        if (errors > 100) break;
+      }
+    }
+  } finally {
+    agent.destroy();
   }
+  samples.sort((a, b) => a - b);
+  return { target: t.name, n: samples.length, p50: percentile(samples, 50), p90: percentile(samples, 90), p99: percentile(samples, 99), max: samples.at(-1) ?? NaN, errors };
 }
 
-interface Result {
+interface LoadResult {
   target: string;
   scenario: string;
   connections: number;
@@ -105,79 +118,326 @@ interface Result {
   errors: number;
 }
 
-async function load(t: Target, scenario: string, path: string, connections: number): Promise<Result> {
-  const r = await autocannon({
-    url: new URL(path, t.url).toString(),
+function cannonOptions(t: Target, path: string, connections: number): autocannon.Options {
+  return {
+    url: t.base + path,
     headers: { ...t.headers, accept: 'application/json' },
     connections,
     duration: DURATION,
-    tlsOptions: t.ca ? { ca: t.ca } : undefined,
-  } as autocannon.Options);
-  return {
-    target: t.name,
-    scenario,
-    connections,
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.non2xx,
-  };
+    ...(t.ca ? { tlsOptions: { ca: t.ca } } : {}),
+  } as autocannon.Options;
 }
 
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
+async function load(t: Target, scenario: string, path: string, connections: number): Promise<LoadResult> {
+  const r = await autocannon(cannonOptions(t, path, connections));
+  return { target: t.name, scenario, connections, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
-const emu = await startEmulatorProcess(dir);
-const targets: Target[] = [emu];
-try {
-  await seed(emu);
-  targets.push(await startKubectlProxy(join(dir, 'admin.kubeconfig')));
-  const results: Result[] = [];
-  for (const t of targets) {
-    results.push(await load(t, 'GET one pod', '/api/v1/namespaces/bench/pods/pod-1', 1));
-    results.push(await load(t, 'GET one pod', '/api/v1/namespaces/bench/pods/pod-1', 32));
-    results.push(await load(t, 'LIST 500 pods', '/api/v1/namespaces/bench/pods', 4));
+interface RssRun {
+  samples: { requests: number; rssMb: number }[];
+  requests: number;
+  seconds: number;
+  errors: number;
+  growthPct: number;
+}
+
+/** RSS_REQUESTS GETs at 32 connections; gateway RSS sampled every RSS_SAMPLE_EVERY responses. */
+function rssOverRequests(t: Target, pid: number): Promise<RssRun> {
+  return new Promise((res, rej) => {
+    const samples: RssRun['samples'] = [{ requests: 0, rssMb: rssMb(pid) }];
+    let n = 0;
+    const started = Date.now();
+    const opts = { ...cannonOptions(t, GET_PATH, 32), amount: RSS_REQUESTS } as autocannon.Options;
+    delete (opts as { duration?: unknown }).duration;
+    const inst = autocannon(opts, (err, r) => {
+      clearTimeout(timer);
+      if (err) return rej(err);
+      if (samples.at(-1)!.requests !== n) samples.push({ requests: n, rssMb: rssMb(pid) });
+      const warm = samples.find((s) => s.requests >= RSS_WARMUP) ?? samples[0]!;
+      const end = samples.at(-1)!;
+      res({
+        samples,
+        requests: n,
+        seconds: (Date.now() - started) / 1000,
+        errors: r.errors + r.timeouts + r.non2xx,
+        growthPct: ((end.rssMb - warm.rssMb) / warm.rssMb) * 100,
+      });
+    });
+    inst.on('response', () => {
+      n++;
+      if (n % RSS_SAMPLE_EVERY === 0) samples.push({ requests: n, rssMb: rssMb(pid) });
+    });
+    // Bound in time as well as in count.
+    const timer = setTimeout(() => inst.stop(), RSS_MAX_SECONDS * 1000);
+  });
+}
+
+interface WatchRun {
+  opened: number;
+  ok200: number;
+  openAfterHold: number;
+  sawEvent: number;
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  rssAfterCloseMb: number;
+  openSeconds: number;
+  eventSeconds: number;
+}
+
+/** Open WATCHES watch streams through the gateway, hold them, change a pod, count who saw it. */
+async function watches(gw: Target, emu: Target, pid: number): Promise<WatchRun> {
+  const list = await call(emu, 'GET', `${LIST_PATH}?limit=1`);
+  const rv = (JSON.parse(list.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  const url = new URL(`${gw.base}${LIST_PATH}?watch=1&resourceVersion=${rv}&timeoutSeconds=600`);
+  // One TLS connection per watch, as separate informers would have.
+  const agent = new https.Agent({ keepAlive: false, maxSockets: Infinity, ...(gw.ca ? { ca: gw.ca } : {}) });
+  const mark = randomBytes(6).toString('hex');
+  interface W {
+    req: http.ClientRequest;
+    status?: number;
+    open: boolean;
+    saw: boolean;
+    buf: string;
   }
-  const rss = await rssMb(emu.proc.pid!);
-  const lines = [
+  const ws: W[] = [];
+  const rssBeforeMb = rssMb(pid);
+  const t0 = Date.now();
+  for (let i = 0; i < WATCHES; i++) {
+    const w: W = { open: true, saw: false, buf: '' } as W;
+    w.req = https.request(url, { agent, headers: { ...gw.headers, accept: 'application/json' } }, (resp) => {
+      w.status = resp.statusCode;
+      resp.setEncoding('utf8');
+      resp.on('data', (d: string) => {
+        w.buf += d;
+        let nl: number;
+        while ((nl = w.buf.indexOf('\n')) >= 0) {
+          const line = w.buf.slice(0, nl);
+          w.buf = w.buf.slice(nl + 1);
+          if (line.includes(mark)) w.saw = true;
+        }
+      });
+      resp.on('close', () => (w.open = false));
+    });
+    w.req.on('error', () => (w.open = false));
+    w.req.end();
+    ws.push(w);
+    // Open in batches so that 1,000 TLS handshakes do not all land in the same tick.
+    if (i % 50 === 49) await sleep(20);
+  }
+  // Wait (bounded) for every stream's response headers.
+  const openDeadline = Date.now() + 30_000;
+  while (Date.now() < openDeadline && ws.some((w) => w.status === undefined && w.open)) await sleep(100);
+  const openSeconds = (Date.now() - t0) / 1000;
+  let rssPeakMb = rssMb(pid);
+  const holdUntil = Date.now() + WATCH_HOLD_SECONDS * 1000;
+  while (Date.now() < holdUntil) {
+    await sleep(500);
+    rssPeakMb = Math.max(rssPeakMb, rssMb(pid));
+  }
+  const openAfterHold = ws.filter((w) => w.open && w.status === 200).length;
+  // Change one pod upstream; every watcher should see a MODIFIED event carrying the mark.
+  const t1 = Date.now();
+  const patch = await call(emu, 'PATCH', GET_PATH, { metadata: { labels: { 'bench-mark': mark } } }, 'application/merge-patch+json');
+  if (patch.status !== 200) throw new Error(`patching pod-1: ${patch.status} ${patch.body}`);
+  const eventDeadline = Date.now() + 15_000;
+  while (Date.now() < eventDeadline && ws.some((w) => w.open && w.status === 200 && !w.saw)) await sleep(50);
+  const eventSeconds = (Date.now() - t1) / 1000;
+  rssPeakMb = Math.max(rssPeakMb, rssMb(pid));
+  const result = {
+    opened: ws.length,
+    ok200: ws.filter((w) => w.status === 200).length,
+    openAfterHold,
+    sawEvent: ws.filter((w) => w.saw).length,
+    rssBeforeMb,
+    rssPeakMb,
+    rssAfterCloseMb: 0,
+    openSeconds,
+    eventSeconds,
+  };
+  for (const w of ws) w.req.destroy();
+  agent.destroy();
+  await sleep(2000);
+  result.rssAfterCloseMb = rssMb(pid);
+  return result;
+}
+
+// ---------------------------------------------------------------- report
+
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+const f0 = (n: number): string => (Number.isFinite(n) ? String(Math.round(n)) : 'n/a');
+const yes = (b: boolean): string => (b ? '✅ yes' : '❌ no');
+
+function openFileLimit(): string {
+  try {
+    const out = readFileSync('/proc/self/limits', 'utf8');
+    return /Max open files\s+(\d+)/.exec(out)?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+const benchStarted = Date.now();
+log('starting the identity provider, the emulator, kubectl proxy and the gateway…');
+const world = await startBenchWorld({ keep: Boolean(process.env.BENCH_KEEP) });
+try {
+  const { emu, proxy, gw, gwPid } = world;
+  const targets: Target[] = [emu, proxy, gw];
+  const gwRssIdle = rssMb(gwPid);
+
+  log(`latency: ${LATENCY_REQUESTS} sequential GETs per target after ${LATENCY_WARMUP} warm-up…`);
+  const latency: LatencyResult[] = [];
+  for (const t of targets) latency.push(await sequentialLatency(t, GET_PATH));
+
+  log(`throughput: ${DURATION} s runs with autocannon…`);
+  const loads: LoadResult[] = [];
+  for (const t of targets) loads.push(await load(t, 'GET one pod', GET_PATH, 32));
+  for (const t of targets) loads.push(await load(t, `LIST ${PODS} pods`, LIST_PATH, 4));
+
+  log(`RSS over ${RSS_REQUESTS} GETs through the gateway…`);
+  const rssRun = await rssOverRequests(gw, gwPid);
+
+  log(`${WATCHES} concurrent watches through the gateway for ${WATCH_HOLD_SECONDS} s…`);
+  const watchRun = await watches(gw, emu, gwPid);
+
+  log('done');
+  const dbBytes = world.auditBytes();
+
+  // ---- goals
+  const lat = (name: string): LatencyResult => latency.find((l) => l.target === name)!;
+  const ld = (name: string, scenario: string): LoadResult => loads.find((l) => l.target === name && l.scenario === scenario)!;
+  const dLat = lat(emu.name);
+  const gLat = lat(gw.name);
+  const addP50 = gLat.p50 - dLat.p50;
+  const addP99 = gLat.p99 - dLat.p99;
+  const gw32 = ld(gw.name, 'GET one pod').rps;
+  const px32 = ld(proxy.name, 'GET one pod').rps;
+  const listRatio = ld(gw.name, `LIST ${PODS} pods`).rps / ld(emu.name, `LIST ${PODS} pods`).rps;
+  const watchesOk = watchRun.ok200 === WATCHES && watchRun.openAfterHold === WATCHES && watchRun.sawEvent === WATCHES;
+  const rssFlat = rssRun.growthPct < 10 && rssRun.requests === RSS_REQUESTS;
+  const goals = [
+    ['GET, concurrency 1: added p50 over direct', '≤ 0.5 ms', `${f2(addP50)} ms (${f2(gLat.p50)} vs ${f2(dLat.p50)})`, addP50 <= 0.5],
+    ['GET, concurrency 1: added p99 over direct', '≤ 3 ms', `${f2(addP99)} ms (${f2(gLat.p99)} vs ${f2(dLat.p99)})`, addP99 <= 3],
+    ['GET, concurrency 32: throughput', '≥ kubectl proxy', `${f0(gw32)} vs ${f0(px32)} req/s (${f2(gw32 / px32)}×)`, gw32 >= px32],
+    [`LIST ${PODS} pods: throughput vs direct`, '≥ 0.7×', `${f2(listRatio)}×`, listRatio >= 0.7],
+    [
+      `${WATCHES} concurrent watches: gateway RSS`,
+      '< 300 MB, all held, events flow',
+      `peak ${f0(watchRun.rssPeakMb)} MB; ${watchRun.ok200} answered 200, ${watchRun.openAfterHold} open after ${WATCH_HOLD_SECONDS} s, ${watchRun.sawEvent} saw the change`,
+      watchRun.rssPeakMb < 300 && watchesOk,
+    ],
+    [
+      `RSS over ${RSS_REQUESTS.toLocaleString('en')} requests`,
+      `flat (< 10 % growth after ${RSS_WARMUP.toLocaleString('en')})`,
+      `${f2(rssRun.growthPct)} % (${f0(rssRun.samples.find((s) => s.requests >= RSS_WARMUP)?.rssMb ?? NaN)} → ${f0(rssRun.samples.at(-1)!.rssMb)} MB, ${rssRun.requests} requests)`,
+      rssFlat,
+    ],
+  ] as const;
+
+  const goalTable = [
+    '| figure | goal | measured | met? |',
+    '|---|---|---|---|',
+    ...goals.map(([what, goal, measured, met]) => `| ${what} | ${goal} | ${measured} | ${yes(met)} |`),
+  ].join('\n');
+  const latTable = [
+    '| target | requests | p50 ms | p90 ms | p99 ms | max ms | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...latency.map((l) => `| ${l.target} | ${l.n} | ${f2(l.p50)} | ${f2(l.p90)} | ${f2(l.p99)} | ${f2(l.max)} | ${l.errors} |`),
+  ].join('\n');
+  const loadTable = [
     '| target | scenario | connections | req/s | p50 ms | p99 ms | errors |',
     '|---|---|---:|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.target} | ${r.scenario} | ${r.connections} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} |`),
-  ];
-  const table = lines.join('\n');
-  console.log(table);
-  console.log(`emulator RSS after the run: ${rss} MB`);
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+    ...loads.map((r) => `| ${r.target} | ${r.scenario} | ${r.connections} | ${f0(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} |`),
+  ].join('\n');
+  const rssTable = [
+    '| requests | gateway RSS MB |',
+    '|---:|---:|',
+    ...rssRun.samples.map((s) => `| ${s.requests.toLocaleString('en')} | ${f0(s.rssMb)} |`),
+  ].join('\n');
+  const watchLines = [
+    `- streams opened: ${watchRun.opened}; answered 200: ${watchRun.ok200} (all headers within ${f2(watchRun.openSeconds)} s)`,
+    `- still open after ${WATCH_HOLD_SECONDS} s: ${watchRun.openAfterHold}`,
+    `- saw the MODIFIED event of one pod changed upstream: ${watchRun.sawEvent} (within ${f2(watchRun.eventSeconds)} s)`,
+    `- gateway RSS: ${f0(watchRun.rssBeforeMb)} MB before, ${f0(watchRun.rssPeakMb)} MB peak while held, ${f0(watchRun.rssAfterCloseMb)} MB 2 s after closing them`,
+  ].join('\n');
+
+  const kubectlVer = await new Promise<string>((res) => {
+    const p = spawn(kubectlPath('1.33'), ['version', '--client', '-o', 'json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('close', () => res((JSON.parse(out || '{}') as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? '1.33'));
+    p.on('error', () => res('1.33'));
+  });
+  const machine = [
+    `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${process.platform} ${process.arch}`,
+    `Node ${process.version}, kubectl ${kubectlVer}, open-file limit ${openFileLimit()}, temp folder on the root file system`,
+    `run on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, total bench time ${f0((Date.now() - benchStarted) / 1000)} s`,
+  ].join('  \n');
+
+  console.log(`\n${goalTable}\n\n${latTable}\n\n${loadTable}\n\n${rssTable}\n\n${watchLines}\n`);
+
   const doc = `# Benchmarks
 
-Produced by \`npm run bench\` (bench/run.ts); rerun it to refresh this page.
+Produced by \`npm run bench\` (bench/run.ts); rerun it to refresh this page. The goals are those of
+issue #3. How to profile the gateway when a goal is missed: bench/README.md.
+
+## Goals
+${goalTable}
+
+"Added" latency is the gateway's percentile minus direct's percentile of the same run.
 
 ## Method
-- Every target runs in its own process on loopback; the load generator (autocannon ${'8'}) runs in the
-  bench process. Each row is one ${DURATION}-second run with keep-alive connections.
-- Targets: **direct** — the Kubernetes API emulator over HTTPS (\`bin/sluice dev emulator\`), seeded
-  with 500 pods in namespace \`bench\`; **kubectl proxy** — kubectl 1.33's reverse proxy in front of
-  it, the bare minimum a proxy costs. The Sluice gateway joins the table with issue #3.
-- Scenarios: a single-object GET at 1 and 32 connections, and a 500-pod LIST at 4 connections.
-  Latency is per request, in milliseconds.
+- **One run, one machine, loopback only.** Every target runs in its own process; the load
+  generator runs in the bench process (autocannon 8 for throughput, a sequential
+  \`node:https\` loop for latency, plain \`node:https\` streams for watches).
+- **Targets.** *direct* — the Kubernetes API emulator over HTTPS (bench/emulator-process.ts,
+  request recording off), seeded with ${PODS} pods in namespace \`${NAMESPACE}\`, reached with its
+  admin token. *kubectl proxy* — kubectl ${kubectlVer}'s reverse proxy in front of it (plain HTTP
+  on loopback, the bare minimum a proxy costs). *Sluice* — compiled JavaScript (\`npm run build\`, as in production), \`node dist/src/cli/main.js server -c <generated
+  config>\`: TLS, authentication of ${USER}'s access token from the real demo identity provider
+  (oidc-provider, JWKS over HTTPS), policy \`policies/demo\` (\`developers/read\` allows the
+  requests), and the audit trail in SQLite (WAL, \`synchronous=FULL\`) in a temp folder on the
+  root file system; upstream is the same emulator, reached with a service-account token that
+  impersonates ${USER}.
+- **GET latency at concurrency 1.** ${LATENCY_REQUESTS} sequential \`GET ${GET_PATH}\` on one
+  keep-alive connection after ${LATENCY_WARMUP} warm-up requests, each timed with
+  \`process.hrtime.bigint()\` from request to last byte.
+- **Throughput.** autocannon, ${DURATION}-second runs with keep-alive connections: the single-pod
+  GET at 32 connections, \`LIST ${LIST_PATH}\` (${PODS} pods, JSON) at 4 connections. autocannon's
+  latencies are whole milliseconds.
+- **RSS over ${RSS_REQUESTS.toLocaleString('en')} requests.** autocannon with \`amount: ${RSS_REQUESTS}\` at 32 connections
+  on the single-pod GET through the gateway (bounded to ${RSS_MAX_SECONDS} s); the gateway's VmRSS (/proc/PID/status) is read every
+  ${RSS_SAMPLE_EVERY.toLocaleString('en')} responses. Flat means less than 10 % growth from the
+  ${RSS_WARMUP.toLocaleString('en')}-request sample (after warm-up) to the end.
+- **${WATCHES} concurrent watches.** ${WATCHES} \`GET ${LIST_PATH}?watch=1&resourceVersion=<current>\`
+  streams through the gateway, one TLS connection each, held ${WATCH_HOLD_SECONDS} s while the
+  gateway's RSS is sampled every 0.5 s; then one pod is patched directly on the emulator and we
+  count the streams that delivered its MODIFIED event (within 15 s).
+- The machine has ${cpus().length} CPUs shared by all processes (emulator, proxy, gateway, load
+  generator): absolute numbers are low and noisy; compare rows of the same run.
 
 ## Machine
 ${machine}
 
 ## Results
-${table}
 
-Emulator RSS after the run: ${rss} MB.
+### GET one pod, concurrency 1 (sequential, hrtime)
+${latTable}
+
+### Throughput (autocannon)
+${loadTable}
+
+### Gateway RSS over ${RSS_REQUESTS.toLocaleString('en')} GETs (32 connections, ${f0(rssRun.requests / rssRun.seconds)} req/s, ${rssRun.errors} errors)
+${rssTable}
+
+### ${WATCHES} concurrent watches through the gateway
+${watchLines}
+
+Gateway RSS idle after start: ${f0(gwRssIdle)} MB. Audit database after the run: ${f0(dbBytes / 2 ** 20)} MB.
 `;
   await writeFile(join(root, 'docs/benchmarks.md'), doc);
+  console.log('written to docs/benchmarks.md');
 } finally {
-  for (const t of targets) {
-    t.proc.kill('SIGTERM');
-    await once(t.proc, 'exit').catch(() => undefined);
-  }
-  await rm(dir, { recursive: true, force: true });
+  await world.stop();
 }
