@@ -156,10 +156,14 @@ export const StoreSchema = z
           .min(1)
           .default('.sluice/sluice.db')
           .describe('SQLite database file of the embedded store (audit records), relative to the working directory; its folder is created. `:memory:` keeps everything in memory and loses it at exit (tests only). `sluice audit` reads this file.'),
+        synchronous: z
+          .enum(['full', 'normal'])
+          .default('full')
+          .describe('When a committed audit record is safe. `full`: fsync at every commit, the record survives power loss and OS crashes. `normal` (WAL): no fsync at commit, the record survives a crash of the gateway process but the last transactions may be lost on power loss or an OS crash; much faster. Writes of concurrent requests share one commit either way.'),
       })
       .strict()
-      .default({ path: '.sluice/sluice.db' })
-      .describe('The embedded SQLite store (single gateway node). WAL journal, synchronous=FULL: a record is on disk before the request is forwarded.'),
+      .default({ path: '.sluice/sluice.db', synchronous: 'full' })
+      .describe('The embedded SQLite store (single gateway node). WAL journal; every write is committed before the request is forwarded (see `synchronous`).'),
   })
   .strict()
   .describe('Where Sluice keeps its state: audit records now; approvals later. PostgreSQL (for several gateway replicas) will be an alternative to `sqlite`.');

@@ -2,15 +2,16 @@
  * Opens the embedded SQLite store (better-sqlite3 + Kysely's SqliteDialect) and migrates it to
  * the latest schema.
  *
- * Durability: WAL journal with `synchronous=FULL`. An audit record must be durable before the
- * gateway forwards the request ("durable before the response is released"); with WAL,
- * `synchronous=NORMAL` survives a crash of the process but may lose the last transactions on
- * power loss or an OS crash, which would break that promise. FULL costs one fsync of the WAL
- * per commit; WAL keeps readers (`sluice audit list`) from blocking the writer.
+ * Durability: WAL journal, `synchronous` from `store.sqlite.synchronous`. An audit record must be
+ * committed before the gateway forwards the request ("durable before the response is released").
+ * - `full` (default): one fsync of the WAL per commit; a committed record survives power loss.
+ * - `normal`: no fsync at commit (only at checkpoints); a committed record survives a crash of the
+ *   process, but the last transactions may be lost on power loss or an OS crash. Much faster.
+ * WAL keeps readers (`sluice audit list`) from blocking the writer.
  *
- * better-sqlite3 is synchronous: a write blocks the event loop for its fsync. That is the price
- * of "committed when the promise resolves" in one process; group commit or a worker thread can
- * come later behind the same port if benchmarks ask for it.
+ * Writes (`insert`, `complete`) go through group commit (sqlite-group-commit.ts): every write
+ * queued in one turn of the event loop is committed in one transaction — one fsync — and each
+ * promise resolves only after that COMMIT. Reads go through Kysely (src/store/sql/*).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,6 +23,7 @@ import { storeUnavailable } from '../store-unavailable.ts';
 import type { StoreDatabase } from '../sql/schema.ts';
 import { createSqlAuditStore } from '../sql/create-sql-audit-store.ts';
 import { SQLITE_MIGRATIONS, sqliteMigrationProvider } from './migrations.ts';
+import { createSqliteGroupCommit } from './sqlite-group-commit.ts';
 
 export interface SqliteStoreOptions {
   /** Database file (created with its folder unless `readonly`), or `:memory:`. */
@@ -30,7 +32,13 @@ export interface SqliteStoreOptions {
   readonly?: boolean;
   /** How long a write waits for a lock held by another connection before it fails (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** `full` (default): commits survive power loss; `normal`: they survive a crash of the process only (see above). */
+  synchronous?: SqliteSynchronous;
 }
+
+export type SqliteSynchronous = 'full' | 'normal';
+
+const SYNCHRONOUS_PRAGMA: Record<SqliteSynchronous, string> = { full: 'synchronous = FULL', normal: 'synchronous = NORMAL' };
 
 const UNIQUE_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
 
@@ -49,7 +57,9 @@ export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<Au
     if (!readonly) {
       const mode = sqlite.pragma('journal_mode = WAL', { simple: true }) as string;
       if (!inMemory && mode !== 'wal') throw new Error(`cannot switch to WAL journal mode (got ${mode})`);
-      sqlite.pragma('synchronous = FULL');
+      const synchronous = opts.synchronous ?? 'full';
+      if (!(synchronous in SYNCHRONOUS_PRAGMA)) throw new Error(`unknown synchronous mode ${JSON.stringify(synchronous)} (full or normal)`);
+      sqlite.pragma(SYNCHRONOUS_PRAGMA[synchronous]);
       const { error } = await new Migrator({ db, provider: sqliteMigrationProvider }).migrateToLatest();
       if (error) throw error;
     } else {
@@ -59,9 +69,21 @@ export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<Au
     await db.destroy().catch(() => undefined);
     throw unavailable(opts.path, e);
   }
-  return createSqlAuditStore(db, {
-    isUniqueViolation: (e) => UNIQUE_CODES.has(String((e as { code?: unknown })?.code)),
-  });
+  const isUniqueViolation = (e: unknown): boolean => UNIQUE_CODES.has(String((e as { code?: unknown })?.code));
+  const store = createSqlAuditStore(db, { isUniqueViolation });
+  // A read-only store (the CLI) never writes: its insert/complete fail in SQLite like before.
+  if (readonly) return store;
+  const writer = createSqliteGroupCommit(sqlite, { isUniqueViolation });
+  return {
+    insert: (entry) => writer.insert(entry),
+    complete: (id, c) => writer.complete(id, c),
+    get: (id) => store.get(id),
+    list: (filter) => store.list(filter),
+    async close() {
+      await writer.close(); // commits what is queued
+      await store.close();
+    },
+  };
 }
 
 /** A read-only connection cannot migrate: refuse a store whose schema is missing or older than this code. */

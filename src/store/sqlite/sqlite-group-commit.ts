@@ -1,0 +1,185 @@
+/**
+ * Group commit for the SQLite store's write path (`insert`, `complete`).
+ *
+ * Why: better-sqlite3 is synchronous, and with WAL + `synchronous=FULL` every commit is an fsync
+ * that blocks the event loop. One commit per write (two per proxied request) made the gateway
+ * spend half its time in fsync under load. Here every write is queued and answered by a promise;
+ * one flush runs ALL queued writes in ONE transaction (`BEGIN IMMEDIATE … COMMIT`, one fsync) and
+ * settles their promises only after the COMMIT returned — so "resolves only once committed" holds
+ * exactly as before, for every operation of the batch.
+ *
+ * When the flush runs: `setImmediate`, i.e. once per turn of the event loop, right after the poll
+ * phase. Every request whose socket became readable in that turn (and every `complete` of a
+ * response that ended in it) is in the batch; a microtask flush would commit after each socket
+ * callback and batch almost nothing. At concurrency 1 the wait is only the rest of the current
+ * turn (microseconds: the loop does not sleep while an immediate is pending). Under load the
+ * batches grow by themselves: while one COMMIT's fsync blocks the loop, the next requests wait in
+ * the kernel and all land in the next batch.
+ *
+ * Failure isolation: each operation is one SQL statement, and SQLite makes a failing statement
+ * (e.g. a duplicate id: SQLITE_CONSTRAINT_UNIQUE) undo only its own changes while the transaction
+ * stays open — a savepoint per operation would give the same guarantee at three more statements
+ * each. Only that operation rejects (a duplicate id with the same SluiceError the Kysely path
+ * used). A few errors (I/O, disk full, out of memory) make SQLite roll back the whole
+ * transaction; then, as when BEGIN or COMMIT fails, every operation of the batch rejects with
+ * STORE_UNAVAILABLE — none of them is committed. Operations run in the order they were called,
+ * so a `complete` queued behind its own `insert` finds the row.
+ *
+ * SQL layers: reads (`get`, `list`) stay on Kysely (src/store/sql/*, shared with PostgreSQL).
+ * This hot path uses two better-sqlite3 statements prepared once: Kysely would compile the query
+ * and better-sqlite3 prepare it again on every call. The insert writes exactly the columns of
+ * `toRow` (src/store/sql/audit-row.ts; the column list is derived from it), and the update the
+ * same columns as src/store/sql/complete-audit-event.ts, so Kysely reads see identical rows.
+ */
+import type Database from 'better-sqlite3';
+import { SluiceError } from '../../core/errors.ts';
+import type { AuditBegin, AuditCompletion } from '../../audit/types.ts';
+import { storeUnavailable } from '../store-unavailable.ts';
+import { toRow } from '../sql/audit-row.ts';
+
+export interface SqliteGroupCommit {
+  insert(entry: AuditBegin): Promise<void>;
+  complete(id: string, completion: AuditCompletion): Promise<boolean>;
+  /** Refuses new writes, commits the queued ones, then resolves (it does not close the database). */
+  close(): Promise<void>;
+}
+
+export interface SqliteGroupCommitOptions {
+  /** Recognises a unique-constraint violation (a duplicate id). */
+  isUniqueViolation: (e: unknown) => boolean;
+}
+
+type Op =
+  | { kind: 'insert'; params: Record<string, unknown>; resolve: (v: void) => void; reject: (e: unknown) => void }
+  | { kind: 'complete'; params: Record<string, unknown>; resolve: (v: boolean) => void; reject: (e: unknown) => void };
+
+/** The columns `toRow` writes; it sets every one of them (null when absent), whatever the record. */
+const INSERT_COLUMNS = Object.keys(
+  toRow({ id: '', time: new Date(0), code: 'kubernetes.request', principal: null, connection: '', method: '', path: '', query: '', sourceIp: '' }),
+);
+const INSERT_SQL = `insert into audit_events (${INSERT_COLUMNS.map((c) => `"${c}"`).join(', ')}) values (${INSERT_COLUMNS.map((c) => `@${c}`).join(', ')})`;
+const COMPLETE_SQL =
+  'update audit_events set status = @status, bytes_in = @bytes_in, bytes_out = @bytes_out, duration_ms = @duration_ms, ' +
+  'completed_at = @completed_at, outcome_error_code = @outcome_error_code, outcome_error_message = @outcome_error_message ' +
+  'where id = @id and completed_at is null';
+
+const closedError = (op: string): SluiceError =>
+  new SluiceError('STORE_UNAVAILABLE', `store unavailable (${op}): the store is closed`, { operation: op });
+
+export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteGroupCommitOptions): SqliteGroupCommit {
+  const begin = sqlite.prepare('begin immediate');
+  const commit = sqlite.prepare('commit');
+  const rollback = sqlite.prepare('rollback');
+  const insertStmt = sqlite.prepare(INSERT_SQL);
+  const completeStmt = sqlite.prepare(COMPLETE_SQL);
+
+  let queue: Op[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+  let closed = false;
+
+  const enqueue = (op: Op): void => {
+    queue.push(op);
+    scheduled ??= setImmediate(flush);
+  };
+
+  function flush(): void {
+    scheduled = undefined;
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return;
+    const failAll = (e: unknown): void => {
+      for (const op of batch) op.reject(storeUnavailable(op.kind, e));
+    };
+    try {
+      begin.run();
+    } catch (e) {
+      failAll(e);
+      return;
+    }
+    // Each operation's result, settled only after COMMIT.
+    const results: ({ ok: true; value: boolean } | { ok: false; error: unknown })[] = [];
+    for (const op of batch) {
+      try {
+        if (op.kind === 'insert') {
+          insertStmt.run(op.params);
+          results.push({ ok: true, value: true });
+        } else {
+          results.push({ ok: true, value: completeStmt.run(op.params).changes > 0 });
+        }
+      } catch (e) {
+        if (!sqlite.inTransaction) {
+          // SQLite rolled the whole transaction back: nothing of this batch is committed.
+          failAll(e);
+          return;
+        }
+        results.push({ ok: false, error: e });
+      }
+    }
+    try {
+      commit.run();
+    } catch (e) {
+      try {
+        if (sqlite.inTransaction) rollback.run();
+      } catch {
+        // The connection is unusable; the next BEGIN reports it.
+      }
+      failAll(e);
+      return;
+    }
+    batch.forEach((op, i) => {
+      const r = results[i]!;
+      if (!r.ok) op.reject(writeError(op.kind, r.error, opts));
+      else if (op.kind === 'insert') op.resolve();
+      else op.resolve(r.value);
+    });
+  }
+
+  return {
+    insert(entry) {
+      if (closed) return Promise.reject(closedError('insert'));
+      return new Promise<void>((resolve, reject) => {
+        // The row is taken now: the caller may change `entry` once insert() returned.
+        enqueue({ kind: 'insert', params: toRow(entry), resolve, reject });
+      }).catch(rethrowAs('insert'));
+    },
+    complete(id, c) {
+      if (closed) return Promise.reject(closedError('complete'));
+      return new Promise<boolean>((resolve, reject) => {
+        enqueue({
+          kind: 'complete',
+          params: {
+            id,
+            status: c.status,
+            bytes_in: c.bytesIn,
+            bytes_out: c.bytesOut,
+            duration_ms: c.durationMs,
+            completed_at: c.completedAt.getTime(),
+            outcome_error_code: c.error?.code ?? null,
+            outcome_error_message: c.error?.message ?? null,
+          },
+          resolve,
+          reject,
+        });
+      }).catch(rethrowAs('complete'));
+    },
+    async close() {
+      closed = true;
+      if (scheduled) clearImmediate(scheduled);
+      flush();
+    },
+  };
+}
+
+/** A record that cannot even be turned into a row (a bad Date, …) is refused like a failed write. */
+const rethrowAs =
+  (op: string) =>
+  (e: unknown): never => {
+    throw storeUnavailable(op, e);
+  };
+
+function writeError(op: 'insert' | 'complete', e: unknown, opts: SqliteGroupCommitOptions): SluiceError {
+  if (op === 'insert' && opts.isUniqueViolation(e)) {
+    return new SluiceError('STORE_UNAVAILABLE', 'store refused the audit record: its id exists already', { operation: op, duplicate: true });
+  }
+  return storeUnavailable(op, e);
+}
