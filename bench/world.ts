@@ -106,21 +106,24 @@ async function startKubectlProxy(kubeconfig: string): Promise<Target> {
   return { name: 'kubectl proxy', base: `http://${m[1]}`, headers: {}, proc };
 }
 
-async function startGatewayProcess(dir: string, configFile: string, ca: string, token: string): Promise<Target> {
+let built = false;
+
+async function startGatewayProcess(dir: string, configFile: string, ca: string, token: string, name: string): Promise<Target> {
   // The gateway runs as in production: compiled JavaScript (`npm run build`), plain node.
   // BENCH_GATEWAY_NODE_FLAGS (e.g. --cpu-prof, which NODE_OPTIONS refuses) go in front.
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  if (!built) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  built = true;
   const flags = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
   const proc = spawn(process.execPath, [...flags, join(root, 'dist/src/cli/main.js'), 'server', '-c', configFile], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // The gateway's own log (pino JSON on stderr) goes to a file in the temp folder.
-  const log = createWriteStream(join(dir, 'gateway.log'));
+  const log = createWriteStream(join(dir, `gateway-${name.replace(/\W+/g, '-')}.log`));
   proc.stderr!.pipe(log);
   const m = await waitForLine(proc, /connection demo: (https:\/\/\S+)/, 'sluice server');
   await waitForLine(proc, /^ready$/m, 'sluice server').catch(() => undefined);
-  return { name: 'Sluice (authn + policy + audit)', base: m[1]!, headers: { authorization: `Bearer ${token}` }, ca, proc };
+  return { name, base: m[1]!, headers: { authorization: `Bearer ${token}` }, ca, proc };
 }
 
 export function rssMb(pid: number): number {
@@ -171,7 +174,10 @@ export interface BenchWorld {
   dir: string;
   emu: Target & { adminToken: string; kubeconfig: string };
   proxy: Target;
+  /** The gateway with the default, power-loss-safe audit store (synchronous=full). */
   gw: Target;
+  /** The same gateway with store.sqlite.synchronous=normal (durable across process crashes only). */
+  gwNormal?: Target;
   gwPid: number;
   /** The gateway's audit database (plus its -wal file): size in bytes. */
   auditBytes(): number;
@@ -219,24 +225,32 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
     const keyFile = join(dir, 'gateway.key');
     await writeFile(certFile, gwTls.cert);
     await writeFile(keyFile, gwTls.key, { mode: 0o600 });
-    const dbFile = opts.auditDb ?? join(dir, 'audit', 'sluice.db');
-    const configFile = join(dir, 'sluice.yaml');
-    await writeFile(
-      configFile,
-      stringify({
-        server: { host: HOST, port: 0, tls: { mode: 'files', certFile, keyFile } },
-        identity: { issuers: [{ issuer: idp.issuer, audiences: [idp.audience], caFile, usernameClaim: 'sub', groupsPrefix: '', allowUnprefixedGroups: true }] },
-        connections: [{ name: 'demo', server: emu.base, caFile, tokenFile }],
-        policy: { paths: [join(root, 'policies/demo')] },
-        store: { sqlite: { path: dbFile } },
-      }),
-    );
     const token = await idp.tokenFor(USER);
-    const gw = await startGatewayProcess(dir, configFile, ca.cert, token);
-    procs.push(gw.proc);
+    // One gateway per durability mode of the audit store (store.sqlite.synchronous).
+    const startGw = async (synchronous: 'full' | 'normal'): Promise<Target> => {
+      const dbFile = opts.auditDb ?? join(dir, `audit-${synchronous}`, 'sluice.db');
+      const configFile = join(dir, `sluice-${synchronous}.yaml`);
+      await writeFile(
+        configFile,
+        stringify({
+          server: { host: HOST, port: 0, tls: { mode: 'files', certFile, keyFile } },
+          identity: { issuers: [{ issuer: idp.issuer, audiences: [idp.audience], caFile, usernameClaim: 'sub', groupsPrefix: '', allowUnprefixedGroups: true }] },
+          connections: [{ name: 'demo', server: emu.base, caFile, tokenFile }],
+          policy: { paths: [join(root, 'policies/demo')] },
+          store: { sqlite: { path: dbFile, synchronous } },
+        }),
+      );
+      dbFiles.push(dbFile);
+      const t = await startGatewayProcess(dir, configFile, ca.cert, token, `Sluice (audit synchronous=${synchronous})`);
+      procs.push(t.proc);
+      return t;
+    };
+    const dbFiles: string[] = [];
+    const gw = await startGw('full');
+    const gwNormal = opts.auditDb ? undefined : await startGw('normal');
 
     // Sanity: every target answers the GET and the LIST with 200 (a 403 would void the run).
-    for (const t of [emu, proxy, gw]) {
+    for (const t of [emu, proxy, gw, gwNormal]) {
       if (!t) continue;
       for (const p of [GET_PATH, LIST_PATH]) {
         const r = await call(t, 'GET', p);
@@ -247,14 +261,14 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
       let n = 0;
       for (const suffix of ['', '-wal']) {
         try {
-          n += statSync(dbFile + suffix).size;
+          n += statSync(dbFiles[0] + suffix).size;
         } catch {
           // no such file (yet)
         }
       }
       return n;
     };
-    return { dir, emu, proxy: proxy ?? gw, gw, gwPid: gw.proc.pid!, auditBytes, stop };
+    return { dir, emu, proxy: proxy ?? gw, gw, ...(gwNormal ? { gwNormal } : {}), gwPid: gw.proc.pid!, auditBytes, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -41,8 +41,11 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
     upstreamReq.on('response', resolve);
     upstreamReq.on('error', reject);
   });
-  // The client going away ends the upstream exchange too (watch, logs -f).
-  res.on('close', () => upstreamReq.destroy());
+  // The client going away ends the upstream exchange too (watch, logs -f); after a complete
+  // exchange there is nothing to end (destroying would build an error for nothing).
+  res.on('close', () => {
+    if (!res.writableFinished) upstreamReq.destroy();
+  });
 
   if (ctx.body) upstreamReq.end(ctx.body);
   else {
