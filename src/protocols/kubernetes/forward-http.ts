@@ -64,6 +64,17 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
     });
   }
 
+  // Nothing of the response is released before the decision record is durable (reads were
+  // forwarded while it committed; see record-decision.ts).
+  if (ctx.auditReady) {
+    try {
+      await ctx.auditReady;
+    } catch (e) {
+      upstreamRes.destroy();
+      throw e;
+    }
+  }
+
   const status = upstreamRes.statusCode ?? 502;
   res.writeHead(status, responseHeaders(upstreamRes.rawHeaders).flat());
   res.flushHeaders();

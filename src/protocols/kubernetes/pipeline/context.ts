@@ -50,6 +50,11 @@ export interface KubeContext {
   attributes?: KubernetesRequestAttributes;
   decision?: Decision;
   audit?: AuditHandle;
+  /**
+   * Reads only: the decision record still being committed. The request may travel to the API
+   * server meanwhile, but no byte of the response is released before this resolves.
+   */
+  auditReady?: Promise<AuditHandle>;
   bytesIn: number;
 }
 

@@ -47,15 +47,38 @@ function stripTokens(query: string): string {
   return q.toString();
 }
 
+/**
+ * Reads (get, list, watch, and GETs of non-resource paths such as discovery) change nothing in
+ * the cluster, so they may be forwarded while their record commits: what must not happen — a
+ * response released without a durable record — is prevented in forward-http, which waits for
+ * the commit before the first byte. Every other request (writes, deletes, exec, attach,
+ * port-forward, proxy) is forwarded only after its record is durable.
+ */
+function isRead(ctx: KubeContext): boolean {
+  return !ctx.upgrade && ['get', 'list', 'watch'].includes(ctx.attributes?.verb ?? '') && ['GET', 'HEAD'].includes(ctx.req.method ?? '');
+}
+
+function unavailable(e: unknown, what: string): Rejection {
+  return new Rejection('AUDIT_UNAVAILABLE', 503, 'ServiceUnavailable', `sluice: the audit trail is unavailable, so ${what}`, {
+    cause: (e as Error).message,
+  });
+}
+
 export const recordDecision: Stage = {
   name: 'record-decision',
   async run(ctx) {
-    try {
-      ctx.audit = await ctx.deps.recorder.begin(auditEntry(ctx));
-    } catch (e) {
-      throw new Rejection('AUDIT_UNAVAILABLE', 503, 'ServiceUnavailable', 'sluice: the audit trail is unavailable, so the request was not forwarded', {
-        cause: (e as Error).message,
+    const pending = ctx.deps.recorder.begin(auditEntry(ctx)).then((handle) => (ctx.audit = handle));
+    if (isRead(ctx)) {
+      ctx.auditReady = pending.catch((e: unknown) => {
+        throw unavailable(e, 'the response was withheld');
       });
+      ctx.auditReady.catch(() => undefined); // handled where it is awaited
+      return;
+    }
+    try {
+      await pending;
+    } catch (e) {
+      throw unavailable(e, 'the request was not forwarded');
     }
   },
 };
