@@ -17,6 +17,9 @@ import { Rejection } from './pipeline/rejection.ts';
 
 const ALLOWED_UPGRADES = /^(websocket|spdy\/3\.1)$/i;
 
+/** How long the other side of a splice may still flush after one side has closed. */
+const SPLICE_DRAIN_MS = 10_000;
+
 export function checkUpgrade(req: IncomingMessage): string {
   const upgrade = req.headers.upgrade ?? '';
   if (!ALLOWED_UPGRADES.test(upgrade)) {
@@ -75,17 +78,24 @@ export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstByte
       }
       socket.on('data', (c: Buffer) => (bytesIn += c.length));
       upstreamSocket.on('data', (c: Buffer) => (bytesOut += c.length));
+      // Splice. An end on one side is passed on as an end (pipe), so bytes still in flight are
+      // delivered (kubectl cp's last tar blocks); once one side has closed, the other gets
+      // SPLICE_DRAIN_MS to finish before it is destroyed. Errors tear both down at once.
       socket.pipe(upstreamSocket);
       upstreamSocket.pipe(socket);
-      const close = (): void => {
-        socket.destroy();
-        upstreamSocket.destroy();
-        complete(101);
+      let open = 2;
+      const closed = (other: Duplex) => (): void => {
+        if (--open === 0) {
+          complete(101);
+          return;
+        }
+        other.end();
+        setTimeout(() => other.destroy(), SPLICE_DRAIN_MS).unref();
       };
-      socket.on('close', close);
-      upstreamSocket.on('close', close);
-      socket.on('error', close);
-      upstreamSocket.on('error', close);
+      socket.once('close', closed(upstreamSocket));
+      upstreamSocket.once('close', closed(socket));
+      socket.on('error', () => upstreamSocket.destroy());
+      upstreamSocket.on('error', () => socket.destroy());
       resolve();
     });
     upstreamReq.on('response', (res: IncomingMessage) => {

@@ -25,6 +25,9 @@ export const REMOTE_COMMAND_WS_PROTOCOLS = [
   'base64.channel.k8s.io',
 ];
 
+/** How long the emulated container runtime takes to start the command. */
+const PROCESS_START_MS = 50;
+
 const CH = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
 
 function versionOf(protocol: string): number {
@@ -95,7 +98,12 @@ export function serveWsRemoteCommand(
     stdin,
     abort.signal,
   );
-  void runRemote(ctx, opts, io, deps)
+  // A real kubelet takes milliseconds to start a process through the CRI; kubectl ≥ 1.30's v5
+  // client starts reading before it has registered its streams and drops frames that arrive in
+  // between ("Unknown stream id 1, discarding message"). Starting at once would make the
+  // emulator lose output that a real cluster never loses.
+  void new Promise((r) => setTimeout(r, PROCESS_START_MS))
+    .then(() => runRemote(ctx, opts, io, deps))
     .catch((err: unknown) => {
       io.stderr(`${err instanceof Error ? err.message : String(err)}\n`);
       return 1;
