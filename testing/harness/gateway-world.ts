@@ -19,8 +19,8 @@ import { ConfigSchema, type Config } from '../../src/config/schema.ts';
 import { startGateway, type Gateway } from '../../src/gateway/start-gateway.ts';
 import { createDevCa, type DevCa } from '../../src/tls/dev-ca.ts';
 import { startEmulator, type Emulator, type UserInfo } from '../kube-emulator/index.ts';
-import { DEMO_USERS, findDemoUser } from '../demo/users.ts';
 import { startIdentityProvider, type IdentityProvider } from '../oidc/provider.ts';
+import { idpTokenFor } from './idp-token.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
 /** The identity the gateway presents to the cluster (a service account allowed to impersonate). */
@@ -127,14 +127,7 @@ export async function startGatewayWorld(opts: GatewayWorldOptions): Promise<Gate
     const gateway = await startGateway(config, { log, recorder });
     closers.push(() => gateway.close());
 
-    const tokenFor = async (user: string): Promise<string> => {
-      const known = findDemoUser(user);
-      if (!known) throw new Error(`unknown identity "${user}"; known: ${DEMO_USERS.map((u) => u.name).join(', ')}`);
-      if (known.kind === 'person') return idp.tokenFor(user);
-      const machine = idp.machineClients.find((m) => m.clientId === user);
-      if (!machine) throw new Error(`no client registered for machine identity ${user}`);
-      return idp.clientCredentialsToken(machine.clientId, machine.clientSecret);
-    };
+    const tokenFor = (user: string): Promise<string> => idpTokenFor(idp, user);
 
     return {
       dir,

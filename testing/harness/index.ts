@@ -10,3 +10,4 @@ export { spawnKubectl, type SpawnedKubectl } from './spawn-kubectl.ts';
 export { freePort } from './free-port.ts';
 export { emulatorOidcOptions, type EmulatorOidcOptions } from './emulator-oidc.ts';
 export { startTestWorld, type TestWorld, type TestWorldOptions } from './test-world.ts';
+export { idpTokenFor } from './idp-token.ts';

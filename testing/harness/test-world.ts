@@ -15,6 +15,7 @@ import { startEmulator, type Emulator } from '../kube-emulator/index.ts';
 import { DEMO_USERS, findDemoUser } from '../demo/users.ts';
 import { startIdentityProvider, type IdentityProvider } from '../oidc/provider.ts';
 import { emulatorOidcOptions } from './emulator-oidc.ts';
+import { idpTokenFor } from './idp-token.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
 export interface TestWorldOptions {
@@ -67,10 +68,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
         }
         return token;
       }
-      if (known.kind === 'person') return idp.tokenFor(user);
-      const machine = idp.machineClients.find((m) => m.clientId === user);
-      if (!machine) throw new Error(`no client registered for machine identity ${user}`);
-      return idp.clientCredentialsToken(machine.clientId, machine.clientSecret);
+      return idpTokenFor(idp, user);
     };
 
     return {

@@ -4,11 +4,10 @@
  * request's audit record is completed (status, bytes, duration) before the last byte is
  * released to the client, so an answer the trail did not take is never completed.
  */
-import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { forwardHeaders } from './forward-headers.ts';
+import { upstreamRequest } from './upstream-request.ts';
 import { responseHeaders } from './response-headers.ts';
 import type { KubeContext } from './pipeline/context.ts';
 import { Rejection } from './pipeline/rejection.ts';
@@ -19,23 +18,7 @@ export function elapsedMs(ctx: KubeContext): number {
 
 export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promise<void> {
   const up = ctx.upstream!;
-  const p = ctx.principal!;
-  const headers = forwardHeaders(ctx.req.rawHeaders, {
-    authorization: await up.authorization(),
-    impersonate: up.impersonate ? { username: p.username, groups: p.groups } : undefined,
-    requestId: ctx.id,
-  });
-  if (ctx.body) headers['content-length'] = String(ctx.body.length);
-  const basePath = up.base.pathname.replace(/\/$/, '');
-  const upstreamReq = https.request({
-    protocol: up.base.protocol,
-    hostname: up.base.hostname,
-    port: up.base.port,
-    method: ctx.req.method,
-    path: basePath + ctx.path + ctx.query,
-    headers,
-    agent: up.agent,
-  });
+  const upstreamReq = await upstreamRequest(ctx);
 
   const answered = new Promise<IncomingMessage>((resolve, reject) => {
     upstreamReq.on('response', resolve);

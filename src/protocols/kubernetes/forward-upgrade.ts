@@ -5,11 +5,10 @@
  * passed to the client and the connection is closed: no raw tunnel is ever left open behind a
  * failed upgrade (CVE-2018-1002105).
  */
-import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
-import { forwardHeaders } from './forward-headers.ts';
+import { upstreamRequest } from './upstream-request.ts';
 import { responseHeaders } from './response-headers.ts';
 import { elapsedMs } from './forward-http.ts';
 import type { KubeContext } from './pipeline/context.ts';
@@ -34,24 +33,8 @@ function head(status: number, message: string, headers: [string, string][]): str
 
 export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstBytes: Buffer): Promise<void> {
   const up = ctx.upstream!;
-  const p = ctx.principal!;
   const upgrade = checkUpgrade(ctx.req);
-  const headers = forwardHeaders(ctx.req.rawHeaders, {
-    authorization: await up.authorization(),
-    impersonate: up.impersonate ? { username: p.username, groups: p.groups } : undefined,
-    requestId: ctx.id,
-    upgrade,
-  });
-  const basePath = up.base.pathname.replace(/\/$/, '');
-  const upstreamReq = https.request({
-    protocol: up.base.protocol,
-    hostname: up.base.hostname,
-    port: up.base.port,
-    method: ctx.req.method,
-    path: basePath + ctx.path + ctx.query,
-    headers,
-    agent: up.agent,
-  });
+  const upstreamReq = await upstreamRequest(ctx, { upgrade });
   let bytesIn = 0;
   let bytesOut = 0;
   let done = false;
