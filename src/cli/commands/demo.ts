@@ -17,7 +17,8 @@ export function registerDemoCommands(program: Command): void {
     .option('-d, --dir <dir>', 'folder for kubeconfigs and state (default: demo.dir, .sluice/demo)')
     .action(async (opts: { config?: string; dir?: string }) => {
       const cfg = await loadConfig(opts.config);
-      const log = createLogger(cfg.log, 'demo');
+      // A person watches the demo in a terminal: short readable lines unless a config says otherwise.
+      const log = createLogger(opts.config || !process.stderr.isTTY ? cfg.log : { ...cfg.log, format: 'pretty' }, 'demo');
       const { startDemo } = await import('../../../testing/demo/index.ts');
       const world = await startDemo({
         dir: resolve(opts.dir ?? cfg.demo.dir),
