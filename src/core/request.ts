@@ -32,6 +32,12 @@ export interface KubernetesRequestAttributes {
   path: string;
   /** The parsed request body of writes (JSON or YAML decoded), when there is one. */
   object?: unknown;
+  /**
+   * Set when the request had a body that could not be decoded (a protobuf field Sluice does not
+   * know): the body is forwarded as it is, and every condition that reads `object` fails to
+   * evaluate, so it fails closed.
+   */
+  objectError?: string;
 }
 
 /** The request shapes the policy engine decides on. */

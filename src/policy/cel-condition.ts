@@ -76,7 +76,10 @@ export function conditionInput(principal: Principal, request: RequestAttributes)
       groups: [...principal.groups],
       kind: principal.kind ?? '',
     },
-    object: () => (converted ??= { value: toCel(request.object, 0) }).value,
+    object: () => {
+      if (request.objectError !== undefined) throw new Error(`the request body could not be read: ${request.objectError}`);
+      return (converted ??= { value: toCel(request.object, 0) }).value;
+    },
   };
 }
 

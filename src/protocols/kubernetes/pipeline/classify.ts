@@ -36,6 +36,7 @@ export const classify: Stage = {
       path: info.path,
     };
     if (ctx.object !== undefined) attributes.object = ctx.object;
+    if (ctx.objectError !== undefined) attributes.objectError = ctx.objectError;
     ctx.attributes = attributes;
   },
 };

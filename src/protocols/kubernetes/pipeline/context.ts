@@ -46,6 +46,8 @@ export interface KubeContext {
   body?: Buffer;
   /** Parsed body (JSON or YAML); undefined for protobuf or no body. */
   object?: unknown;
+  /** Why a body could not be decoded (then policy conditions over `object` fail closed). */
+  objectError?: string;
   info?: RequestInfo;
   attributes?: KubernetesRequestAttributes;
   decision?: Decision;

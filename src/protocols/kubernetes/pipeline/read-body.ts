@@ -22,13 +22,6 @@ const JSON_TYPES = new Set([
 ]);
 const YAML_TYPES = new Set(['application/yaml', 'application/apply-patch+yaml']);
 
-/**
- * The object of a body the gateway could not decode: any condition that reads a field of it
- * fails to evaluate, so deny and review rules with such conditions match and allow rules do not.
- */
-function undecodable(reason: string): Record<string, string> {
-  return { __sluice_undecodable_body__: reason.slice(0, 200) };
-}
 
 /** Deepest nesting of a JSON text, counted without parsing (strings skipped). */
 export function jsonDepth(buf: Buffer): number {
@@ -91,9 +84,9 @@ export const readBody: Stage = {
       try {
         ctx.object = decodeProtobufBody(body);
       } catch (e) {
-        // Forwarded as it is (the API server may know more fields than we do), but policy
-        // conditions over `object` cannot read it and fail closed.
-        ctx.object = undecodable(e instanceof ProtobufDecodeError ? e.message : 'not a Kubernetes protobuf body');
+        // Forwarded as it is (the API server may know more fields than we do), but every policy
+        // condition that reads `object` fails to evaluate, so it fails closed.
+        ctx.objectError = (e instanceof ProtobufDecodeError ? e.message : 'not a Kubernetes protobuf body').slice(0, 200);
       }
     } else if (JSON_TYPES.has(type)) {
       if (jsonDepth(body) > maxBodyDepth) throw new Rejection('REQUEST_INVALID', 400, 'BadRequest', `request body nests deeper than ${maxBodyDepth} levels`);

@@ -23,7 +23,7 @@ export function auditEntry(ctx: KubeContext, error?: { code: string; message: st
   const ua = ctx.req.headers['user-agent'];
   if (ua) entry.userAgent = ua.slice(0, 256);
   if (ctx.attributes) {
-    const { object: _object, ...attributes } = ctx.attributes;
+    const { object: _object, objectError: _objectError, ...attributes } = ctx.attributes;
     entry.attributes = attributes;
   }
   if (ctx.decision) {
