@@ -1,7 +1,7 @@
 /**
  * Last line of defence before a record reaches the store: records never carry bearer tokens.
  * The gateway passes only fields without credentials; this removes any `access_token` query
- * parameter and replaces anything that looks like a JWT (`eyJ….….…`) or a `Bearer <token>` in
+ * parameter, blanks other credential-named parameters, and replaces anything that looks like a JWT (`eyJ….….…`) or a `Bearer <token>` in
  * every string field. Redacting (rather than refusing the record) keeps the request on record.
  */
 import type { AuditBegin } from './types.ts';
@@ -12,23 +12,30 @@ export const REDACTED = '[redacted]';
 const JWT = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 
-/** Drops every `access_token` parameter (any case, even percent-encoded) and keeps the rest verbatim. */
-export function stripAccessToken(query: string): string {
+/** Query parameter names whose values are credentials (the name decoded, any case). */
+const CREDENTIAL_PARAM = /token|secret|password/i;
+
+/**
+ * Drops every `access_token` parameter (any case, even percent-encoded), replaces the value of
+ * any other credential-named parameter (`token`, `secret`, `password` in the name) with
+ * `[redacted]`, and keeps the rest verbatim.
+ */
+export function redactQuery(query: string): string {
   const q = query.startsWith('?') ? query.slice(1) : query;
   if (q === '') return '';
-  return q
-    .split('&')
-    .filter((part) => {
-      const rawName = part.split('=', 1)[0] ?? '';
-      let name: string;
-      try {
-        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-      } catch {
-        name = rawName;
-      }
-      return name.trim().toLowerCase() !== 'access_token';
-    })
-    .join('&');
+  const out: string[] = [];
+  for (const part of q.split('&')) {
+    const rawName = part.split('=', 1)[0] ?? '';
+    let name: string;
+    try {
+      name = decodeURIComponent(rawName.replace(/\+/g, ' ')).trim().toLowerCase();
+    } catch {
+      name = rawName.toLowerCase();
+    }
+    if (name === 'access_token') continue;
+    out.push(CREDENTIAL_PARAM.test(name) && part.includes('=') ? `${rawName}=${REDACTED}` : part);
+  }
+  return out.join('&');
 }
 
 export function redactString(s: string): string {
@@ -40,7 +47,7 @@ export function redactSecrets(entry: AuditBegin): { entry: AuditBegin; redacted:
   const redacted: string[] = [];
   const walk = (v: unknown, path: string): unknown => {
     if (typeof v === 'string') {
-      const out = path === 'query' ? redactString(stripAccessToken(v)) : redactString(v);
+      const out = path === 'query' ? redactString(redactQuery(v)) : redactString(v);
       if (out !== v) redacted.push(path);
       return out;
     }
