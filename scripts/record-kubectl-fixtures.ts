@@ -9,9 +9,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runKubectl, startTestWorld } from '../testing/harness/index.ts';
+import { startTestWorld } from '../testing/harness/index.ts';
 import type { RecordedRequest } from '../testing/kube-emulator/types.ts';
-import { SCENARIOS, type ScenarioContext } from '../test/e2e/kubectl-scenarios.ts';
+import { SCENARIOS, scenarioContext } from '../test/e2e/kubectl-scenarios.ts';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const versions = process.argv.slice(2).length ? process.argv.slice(2) : ['1.27', '1.30', '1.33'];
@@ -46,19 +46,7 @@ for (const version of versions) {
   const world = await startTestWorld({ oidc: false, seed: 'demo' });
   try {
     const kubeconfig = await world.kubeconfigFor('admin');
-    const names = await runKubectl({ version, kubeconfig, args: ['get', 'pods', '-n', 'dev', '-o', 'name'] });
-    const pod = names.stdout.split('\n').find((l) => l.startsWith('pod/web-'))?.slice(4);
-    if (!pod) throw new Error(`no web pod in dev: ${names.stderr}`);
-    let n = 0;
-    const ctx: ScenarioContext = {
-      version,
-      kubeconfig,
-      namespace: 'dev',
-      pod,
-      async touchPod(name) {
-        await runKubectl({ version, kubeconfig, args: ['label', 'pod', name, '-n', 'dev', `touched=t${++n}`, '--overwrite'] });
-      },
-    };
+    const ctx = await scenarioContext(version, kubeconfig);
     const dir = join(root, 'test/fixtures/kubectl', version);
     await mkdir(dir, { recursive: true });
     for (const s of SCENARIOS) {

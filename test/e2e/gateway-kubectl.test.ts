@@ -11,9 +11,8 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runKubectl } from '../../testing/harness/index.ts';
 import { GATEWAY_SERVICE_ACCOUNT, startGatewayWorld, type GatewayWorld } from '../../testing/harness/gateway-world.ts';
-import { SCENARIOS, type ScenarioContext } from './kubectl-scenarios.ts';
+import { SCENARIOS, scenarioContext, type ScenarioContext } from './kubectl-scenarios.ts';
 
 for (const version of ['1.27', '1.33']) {
   describe(`kubectl ${version} through the gateway (alice in dev)`, () => {
@@ -21,7 +20,6 @@ for (const version of ['1.27', '1.33']) {
     let world: GatewayWorld;
     let ctx: ScenarioContext;
     let aliceToken: string;
-    let touches = 0;
 
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), 'sluice-gw-'));
@@ -29,20 +27,7 @@ for (const version of ['1.27', '1.33']) {
       const kubeconfig = await world.kubeconfigFor('alice');
       aliceToken = /token: (\S+)/.exec(await readFile(kubeconfig, 'utf8'))?.[1] ?? '';
       assert.ok(aliceToken.length > 20);
-      const names = await runKubectl({ version, kubeconfig, args: ['get', 'pods', '-n', 'dev', '-o', 'name'] });
-      assert.equal(names.code, 0, names.stderr);
-      const pod = names.stdout.split('\n').find((l) => l.startsWith('pod/web-'))?.slice('pod/'.length);
-      assert.ok(pod);
-      ctx = {
-        version,
-        kubeconfig,
-        namespace: 'dev',
-        pod,
-        async touchPod(name) {
-          const r = await runKubectl({ version, kubeconfig, args: ['label', 'pod', name, '-n', 'dev', `touched=t${++touches}`, '--overwrite'] });
-          assert.equal(r.code, 0, r.stderr);
-        },
-      };
+      ctx = await scenarioContext(version, kubeconfig);
     });
     after(async () => {
       await world?.stop();

@@ -30,6 +30,28 @@ export interface Scenario {
   run(ctx: ScenarioContext): Promise<void>;
 }
 
+/**
+ * The context for running the scenarios as the identity of `kubeconfig` in namespace dev of the
+ * demo seed: a running web pod, and `touchPod` labels a pod with kubectl to cause watch events.
+ */
+export async function scenarioContext(version: string, kubeconfig: string): Promise<ScenarioContext> {
+  const names = await runKubectl({ version, kubeconfig, args: ['get', 'pods', '-n', 'dev', '-o', 'name'] });
+  assert.equal(names.code, 0, names.stderr);
+  const pod = names.stdout.split('\n').find((l) => l.startsWith('pod/web-'))?.slice('pod/'.length);
+  assert.ok(pod, `a web pod in dev: ${names.stdout}`);
+  let touches = 0;
+  return {
+    version,
+    kubeconfig,
+    namespace: 'dev',
+    pod,
+    async touchPod(name) {
+      const r = await runKubectl({ version, kubeconfig, args: ['label', 'pod', name, '-n', 'dev', `touched=t${++touches}`, '--overwrite'] });
+      assert.equal(r.code, 0, r.stderr);
+    },
+  };
+}
+
 const kubectl = (ctx: ScenarioContext, args: string[], stdin?: string, timeoutMs = 30_000): Promise<KubectlResult> =>
   runKubectl({ version: ctx.version, kubeconfig: ctx.kubeconfig, args, stdin, timeoutMs });
 
