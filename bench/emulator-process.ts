@@ -9,8 +9,8 @@
  * Prints `emulator: <url>` once listening and writes an admin kubeconfig to `kubeconfig`.
  * Request recording is off: the emulator is the fixed baseline here, not what is measured.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { stringify } from 'yaml';
+import { readFile } from 'node:fs/promises';
+import { writeKubeconfig } from '../testing/harness/kubeconfig.ts';
 import { startEmulator, type UserInfo } from '../testing/kube-emulator/index.ts';
 
 interface Options {
@@ -34,18 +34,7 @@ const emu = await startEmulator({
   seed: opts.seed,
   record: false,
 });
-await writeFile(
-  opts.kubeconfig,
-  stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'emulator', cluster: { server: emu.url, 'certificate-authority-data': Buffer.from(emu.caCert).toString('base64') } }],
-    users: [{ name: 'emulator-admin', user: { token: emu.adminToken } }],
-    contexts: [{ name: 'emulator', context: { cluster: 'emulator', user: 'emulator-admin' } }],
-    'current-context': 'emulator',
-  }),
-  { mode: 0o600 },
-);
+await writeKubeconfig({ path: opts.kubeconfig, server: emu.url, caCert: emu.caCert, user: 'emulator-admin', cluster: 'emulator', token: emu.adminToken });
 process.stdout.write(`emulator: ${emu.url}\n`);
 const stop = (): void => {
   void emu.close().finally(() => process.exit(0));

@@ -1,8 +1,6 @@
 /** `sluice dev emulator`: run the Kubernetes API emulator on its own (development and tests). */
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load-config.ts';
 import { onShutdown } from '../shutdown.ts';
 
@@ -30,16 +28,9 @@ export function registerDevCommands(program: Command): void {
       const emu = await startEmulator({ host: opts.host ?? cfg.emulator.host, port: opts.port ?? cfg.emulator.port, seed });
       const kubeconfigPath = opts.kubeconfig ?? cfg.emulator.kubeconfig;
       if (kubeconfigPath) {
-        const kc = {
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [{ name: 'emulator', cluster: { server: emu.url, 'certificate-authority-data': Buffer.from(emu.caCert).toString('base64') } }],
-          users: [{ name: 'emulator-admin', user: { token: emu.adminToken } }],
-          contexts: [{ name: 'emulator', context: { cluster: 'emulator', user: 'emulator-admin' } }],
-          'current-context': 'emulator',
-        };
-        await writeFile(resolve(kubeconfigPath), stringify(kc), { mode: 0o600 });
-        process.stdout.write(`kubeconfig: ${resolve(kubeconfigPath)}\n`);
+        const { writeKubeconfig } = await import('../../../testing/harness/kubeconfig.ts');
+        const path = await writeKubeconfig({ path: resolve(kubeconfigPath), server: emu.url, caCert: emu.caCert, user: 'emulator-admin', cluster: 'emulator', token: emu.adminToken });
+        process.stdout.write(`kubeconfig: ${path}\n`);
       }
       process.stdout.write(`emulator: ${emu.url}\nready — press Ctrl-C to stop\n`);
       onShutdown(() => emu.close());

@@ -1,6 +1,6 @@
 /** Maps audit records to rows of `audit_events` and back (see schema.ts for the conventions). */
 import type { Insertable, Selectable } from 'kysely';
-import type { AuditBegin, AuditRecord } from '../../audit/types.ts';
+import type { AuditBegin, AuditCompletion, AuditRecord } from '../../audit/types.ts';
 import type { Effect } from '../../core/decision.ts';
 import type { PrincipalKind } from '../../core/principal.ts';
 import type { AuditEventCode } from '../../audit/event-codes.ts';
@@ -103,4 +103,25 @@ export function fromRow(r: Row): AuditRecord {
     };
   }
   return rec;
+}
+
+/** The columns a completion sets (the outcome of a request). */
+export function completionRow(c: AuditCompletion): {
+  status: number;
+  bytes_in: number;
+  bytes_out: number;
+  duration_ms: number;
+  completed_at: number;
+  outcome_error_code: string | null;
+  outcome_error_message: string | null;
+} {
+  return {
+    status: c.status,
+    bytes_in: c.bytesIn,
+    bytes_out: c.bytesOut,
+    duration_ms: c.durationMs,
+    completed_at: c.completedAt.getTime(),
+    outcome_error_code: c.error?.code ?? null,
+    outcome_error_message: c.error?.message ?? null,
+  };
 }

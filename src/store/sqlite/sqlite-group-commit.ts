@@ -35,7 +35,7 @@ import type Database from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.ts';
 import type { AuditBegin, AuditCompletion } from '../../audit/types.ts';
 import { storeUnavailable } from '../store-unavailable.ts';
-import { toRow } from '../sql/audit-row.ts';
+import { completionRow, toRow } from '../sql/audit-row.ts';
 
 export interface SqliteGroupCommit {
   insert(entry: AuditBegin): Promise<void>;
@@ -147,16 +147,7 @@ export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteG
       return new Promise<boolean>((resolve, reject) => {
         enqueue({
           kind: 'complete',
-          params: {
-            id,
-            status: c.status,
-            bytes_in: c.bytesIn,
-            bytes_out: c.bytesOut,
-            duration_ms: c.durationMs,
-            completed_at: c.completedAt.getTime(),
-            outcome_error_code: c.error?.code ?? null,
-            outcome_error_message: c.error?.message ?? null,
-          },
+          params: { id, ...completionRow(c) },
           resolve,
           reject,
         });
