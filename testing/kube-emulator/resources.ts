@@ -187,10 +187,6 @@ export function findResource(group: string, version: string, resource: string): 
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
 }
 
-export function findKind(apiVersion: string, kind: string): ResourceDef | undefined {
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.kind === kind);
-}
 
 export function apiVersionOf(r: Pick<ResourceDef, 'group' | 'version'>): string {
   return r.group ? `${r.group}/${r.version}` : r.version;

@@ -42,7 +42,7 @@ export interface ForwardHeaderOptions {
 }
 
 /** Whether the client's header `name` (lower case) is dropped before forwarding. */
-export function isDroppedHeader(name: string, connectionListed: ReadonlySet<string>): boolean {
+function isDroppedHeader(name: string, connectionListed: ReadonlySet<string>): boolean {
   return HOP_BY_HOP.has(name) || DROPPED.has(name) || connectionListed.has(name) || DROPPED_PREFIXES.some((p) => name.startsWith(p));
 }
 

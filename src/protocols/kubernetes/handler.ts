@@ -23,7 +23,7 @@ import { Rejection } from './pipeline/rejection.ts';
 import { resolveConnection } from './pipeline/resolve-connection.ts';
 import { elapsedMs, forwardHttp } from './forward-http.ts';
 import { checkUpgrade, forwardUpgrade } from './forward-upgrade.ts';
-import { rejectUpgrade, sendStatus, statusFailure } from './status.ts';
+import { rejectUpgrade, sendStatus } from './status.ts';
 
 export const STAGES: readonly Stage[] = [authenticate, resolveConnection, readBody, classify, authorize, recordDecision];
 
@@ -108,6 +108,3 @@ export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler
     },
   };
 }
-
-/** A Status for requests outside the Kubernetes paths (used by the gateway's router). */
-export const notFoundStatus = statusFailure(404, 'NotFound', 'the server could not find the requested resource');

@@ -51,11 +51,6 @@ export function statusFailure(code: number, reason: StatusReason, message: strin
   return s;
 }
 
-export function statusSuccess(details?: StatusDetails): StatusObject {
-  const s: StatusObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 };
-  if (details) s.details = details;
-  return s;
-}
 
 /** A thrown Status: handlers throw it, the router turns it into a response. */
 export class StatusError extends Error {

@@ -18,7 +18,7 @@ export const authenticate: Stage = {
     if (!result.ok) {
       const e = result.error;
       const challenge = e.bearerError ? `Bearer realm="sluice", error="${e.bearerError}"` : 'Bearer realm="sluice"';
-      throw new Rejection(e.code, e.status, e.status === 503 ? 'ServiceUnavailable' : REASON[e.status], e.message, { ...e.detail }, e.status === 401 ? { 'www-authenticate': challenge } : {});
+      throw new Rejection(e.code, e.status, REASON[e.status], e.message, { ...e.detail }, e.status === 401 ? { 'www-authenticate': challenge } : {});
     }
     ctx.principal = result.value;
   },
