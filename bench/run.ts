@@ -21,7 +21,7 @@
 import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +29,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { kubectlPath } from '../testing/harness/kubectl-path.ts';
+import { sequentialLatency, type LatencyResult } from './latency.ts';
 import { GET_PATH, LIST_PATH, NAMESPACE, PODS, USER, call, root, rssMb, startBenchWorld, type Target } from './world.ts';
 
 const envNumber = (name: string, dflt: number): number => {
@@ -50,63 +51,6 @@ const t0 = Date.now();
 const log = (msg: string): void => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
 
 // ---------------------------------------------------------------- measurements
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-interface LatencyResult {
-  target: string;
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  errors: number;
-}
-
-/** Sequential GETs on one keep-alive connection, timed with hrtime: sub-millisecond resolution. */
-async function sequentialLatency(t: Target, path: string): Promise<LatencyResult> {
-  const url = new URL(t.base + path);
-  const isHttps = url.protocol === 'https:';
-  const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 1, ...(t.ca ? { ca: t.ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const headers = { ...t.headers, accept: 'application/json' };
-  const one = (): Promise<number> =>
-    new Promise((res, rej) => {
-      const start = process.hrtime.bigint();
-      const r = (isHttps ? https : http).request(url, { agent, headers }, (resp) => {
-        resp.on('data', () => undefined);
-        resp.on('end', () => {
-          const ms = Number(process.hrtime.bigint() - start) / 1e6;
-          if (resp.statusCode === 200) res(ms);
-          else rej(new Error(`status ${resp.statusCode}`));
-        });
-      });
-      r.setTimeout(10_000, () => r.destroy(new Error('timeout')));
-      r.on('error', rej);
-      r.end();
-    });
-  const deadline = Date.now() + 120_000;
-  let errors = 0;
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < LATENCY_WARMUP + LATENCY_REQUESTS && Date.now() < deadline; i++) {
-      try {
-        const ms = await one();
-        if (i >= LATENCY_WARMUP) samples.push(ms);
-      } catch {
-        errors++;
-        if (errors > 100) break;
-      }
-    }
-  } finally {
-    agent.destroy();
-  }
-  samples.sort((a, b) => a - b);
-  return { target: t.name, n: samples.length, p50: percentile(samples, 50), p90: percentile(samples, 90), p99: percentile(samples, 99), max: samples.at(-1) ?? NaN, errors };
-}
 
 interface LoadResult {
   target: string;
@@ -288,7 +232,7 @@ try {
 
   log(`latency: ${LATENCY_REQUESTS} sequential GETs per target after ${LATENCY_WARMUP} warm-up…`);
   const latency: LatencyResult[] = [];
-  for (const t of targets) latency.push(await sequentialLatency(t, GET_PATH));
+  for (const t of targets) latency.push(await sequentialLatency(t, GET_PATH, { warmup: LATENCY_WARMUP, requests: LATENCY_REQUESTS }));
 
   log(`throughput: ${DURATION} s runs with autocannon…`);
   const loads: LoadResult[] = [];

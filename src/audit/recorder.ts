@@ -1,12 +1,17 @@
 /**
- * The audit recorder the gateway calls on every request: `begin` writes the record and resolves
- * only once the store has committed it (the gateway forwards nothing before; if it rejects, the
- * gateway answers 503 — fail closed); the handle's `complete` adds status, byte counts, duration
- * and completion time to the same record.
+ * The audit recorder the gateway calls on every request. `begin` checks the record (UUID v4 id,
+ * known event code, valid time) and scrubs it of credentials (redact-secrets.ts) — nothing is
+ * written yet. The handle then writes it in one of two ways:
+ * - `commit()` writes the record now and resolves once the store has committed it. The gateway
+ *   calls it before it forwards anything that can change the cluster (writes, deletes, exec…),
+ *   and before it releases the first byte of a streamed answer; if it rejects, the gateway
+ *   answers 503 and forwards nothing (fail closed).
+ * - `complete(outcome)` adds status, byte counts, duration and completion time. When `commit()`
+ *   was never called, the record and its outcome are written together in one commit: a read
+ *   whose whole answer came back before anything had to be released costs one write, not two.
  *
- * Before a record reaches the store it is checked (UUID v4 id, known event code, valid time) and
- * scrubbed of credentials (redact-secrets.ts). Store failures reject with SluiceError
- * STORE_UNAVAILABLE and are logged (without the record's contents).
+ * Store failures reject with SluiceError STORE_UNAVAILABLE and are logged (without the record's
+ * contents).
  */
 import type { Logger } from 'pino';
 import { SluiceError } from '../core/errors.ts';
@@ -14,7 +19,7 @@ import type { AuditStore } from '../store/audit-store.ts';
 import { storeUnavailable } from '../store/store-unavailable.ts';
 import { isAuditEventCode } from './event-codes.ts';
 import { redactSecrets, redactString } from './redact-secrets.ts';
-import type { AuditBegin, AuditHandle, AuditOutcome, AuditRecorder } from './types.ts';
+import type { AuditBegin, AuditCompletion, AuditHandle, AuditOutcome, AuditRecorder } from './types.ts';
 
 export interface AuditRecorderOptions {
   log?: Logger;
@@ -31,64 +36,61 @@ export function createAuditRecorder(store: AuditStore, opts: AuditRecorderOption
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
-  const track = <T>(p: Promise<T>): Promise<T> => {
+  const write = <T>(op: 'begin' | 'complete', id: string, fn: () => Promise<T>): Promise<T> => {
+    const p = (async () => {
+      if (closed) throw new SluiceError('STORE_UNAVAILABLE', `audit recorder is closed (${op})`, { operation: op });
+      try {
+        return await fn();
+      } catch (e) {
+        const err = storeUnavailable(op, e);
+        opts.log?.error({ err: { code: err.code, message: err.message }, requestId: id }, `audit ${op} failed`);
+        throw err;
+      }
+    })();
     inFlight.add(p);
     const done = (): void => void inFlight.delete(p);
     p.then(done, done);
     return p;
   };
 
-  const write = async <T>(op: 'begin' | 'complete', id: string, fn: () => Promise<T>): Promise<T> => {
-    if (closed) throw new SluiceError('STORE_UNAVAILABLE', `audit recorder is closed (${op})`, { operation: op });
-    try {
-      return await fn();
-    } catch (e) {
-      const err = storeUnavailable(op, e);
-      opts.log?.error({ err: { code: err.code, message: err.message }, requestId: id }, `audit ${op} failed`);
-      throw err;
-    }
-  };
-
   return {
-    begin(input: AuditBegin): Promise<AuditHandle> {
-      try {
-        checkEntry(input);
-      } catch (e) {
-        return Promise.reject(e as Error);
-      }
+    begin(input: AuditBegin): AuditHandle {
+      checkEntry(input);
       const { entry, redacted } = redactSecrets(withoutBody(input));
       if (redacted.length) opts.log?.warn({ requestId: entry.id, fields: redacted }, 'credentials removed from an audit record');
-      return track(
-        write('begin', entry.id, async () => {
-          await store.insert(entry);
-          let completion: Promise<void> | undefined;
-          return {
-            complete(outcome: AuditOutcome): Promise<void> {
-              if (completion) return completion;
-              try {
-                checkOutcome(outcome);
-              } catch (e) {
-                return Promise.reject(e as Error);
-              }
-              const completedAt = now();
-              completion = track(
-                write('complete', entry.id, async () => {
-                  const updated = await store.complete(entry.id, {
-                    status: outcome.status,
-                    bytesIn: Math.round(outcome.bytesIn),
-                    bytesOut: Math.round(outcome.bytesOut),
-                    durationMs: Math.round(outcome.durationMs),
-                    ...(outcome.error ? { error: { code: redactString(outcome.error.code), message: redactString(outcome.error.message) } } : {}),
-                    completedAt,
-                  });
-                  if (!updated) opts.log?.warn({ requestId: entry.id }, 'audit record was already completed or is gone');
-                }),
-              );
-              return completion;
-            },
+      let committed: Promise<void> | undefined;
+      let completion: Promise<void> | undefined;
+      return {
+        commit() {
+          committed ??= write('begin', entry.id, () => store.insert(entry));
+          return committed;
+        },
+        complete(outcome: AuditOutcome): Promise<void> {
+          if (completion) return completion;
+          try {
+            checkOutcome(outcome);
+          } catch (e) {
+            return Promise.reject(e as Error);
+          }
+          const c: AuditCompletion = {
+            status: outcome.status,
+            bytesIn: Math.round(outcome.bytesIn),
+            bytesOut: Math.round(outcome.bytesOut),
+            durationMs: Math.round(outcome.durationMs),
+            ...(outcome.error ? { error: { code: redactString(outcome.error.code), message: redactString(outcome.error.message) } } : {}),
+            completedAt: now(),
           };
-        }),
-      );
+          const begun = committed;
+          completion = write('complete', entry.id, async () => {
+            // Written already: add the outcome. Never written (or the write failed): write it all at once.
+            if (begun && (await begun.then(() => true, () => false))) {
+              const updated = await store.complete(entry.id, c);
+              if (!updated) opts.log?.warn({ requestId: entry.id }, 'audit record was already completed or is gone');
+            } else await store.insert(entry, c);
+          });
+          return completion;
+        },
+      };
     },
     async close() {
       closed = true;

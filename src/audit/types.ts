@@ -80,16 +80,25 @@ export interface AuditRecord extends AuditBegin {
 }
 
 export interface AuditHandle {
-  /** Record the outcome on the record `begin` wrote. Idempotent: later calls return the first call's promise. */
+  /**
+   * Write the record now; resolves once it is durable, rejects (SluiceError STORE_UNAVAILABLE)
+   * when it could not be written — then the gateway must refuse the request (fail closed).
+   * Idempotent: later calls return the first call's promise.
+   */
+  commit(): Promise<void>;
+  /**
+   * Record the outcome: added to the committed record, or — when `commit()` was never called —
+   * written together with it in one commit. Idempotent: later calls return the first call's promise.
+   */
   complete(outcome: AuditOutcome): Promise<void>;
 }
 
 export interface AuditRecorder {
   /**
-   * Write the record. Resolves only once it is durable; rejects (SluiceError STORE_UNAVAILABLE)
-   * when it could not be written, and then the gateway must refuse the request (fail closed).
+   * Start the record of a request: checked (a TypeError for a malformed entry) and scrubbed of
+   * credentials now, written by the handle's `commit()` or `complete()`.
    */
-  begin(entry: AuditBegin): Promise<AuditHandle>;
+  begin(entry: AuditBegin): AuditHandle;
   /** Wait for writes in flight, then close the store (the recorder owns the store it is given, unless told otherwise). */
   close(): Promise<void>;
 }

@@ -159,11 +159,11 @@ export const StoreSchema = z
         synchronous: z
           .enum(['full', 'normal'])
           .default('full')
-          .describe('When a committed audit record is safe. `full`: fsync at every commit, the record survives power loss and OS crashes. `normal` (WAL): no fsync at commit, the record survives a crash of the gateway process but the last transactions may be lost on power loss or an OS crash; much faster. Writes of concurrent requests share one commit either way.'),
+          .describe('When an audit record is safe. `full`: the WAL is fsynced (fdatasync, off the event loop) after each commit, and no request is forwarded or answered before its record survives power loss and OS crashes; its outcome (status, bytes, duration) is committed before the last byte and synced right after, without waiting. `normal`: no fsync (only at checkpoints); records survive a crash of the gateway process, but the last transactions may be lost on power loss or an OS crash. Writes of concurrent requests share one commit and one fsync either way.'),
       })
       .strict()
       .default({ path: '.sluice/sluice.db', synchronous: 'full' })
-      .describe('The embedded SQLite store (single gateway node). WAL journal; every write is committed before the request is forwarded (see `synchronous`).'),
+      .describe('The embedded SQLite store (single gateway node). WAL journal; a request\'s record is committed before the request is forwarded (reads: before the first byte of the answer), see `synchronous`.'),
   })
   .strict()
   .describe('Where Sluice keeps its state: audit records now; approvals later. PostgreSQL (for several gateway replicas) will be an alternative to `sqlite`.');

@@ -113,9 +113,12 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
     if (!parseError) return;
     const id = randomUUID();
     const error = { code: 'REQUEST_INVALID', message: `malformed HTTP request (${err.code})` };
-    deps.recorder
-      .begin({ id, time: new Date(), code: 'http.malformed', principal: null, connection: '', method: '', path: '', query: '', sourceIp, error })
-      .then((h) => h.complete({ status: 400, bytesIn: 0, bytesOut: 0, durationMs: 0, error }))
+    Promise.resolve()
+      .then(() =>
+        deps.recorder
+          .begin({ id, time: new Date(), code: 'http.malformed', principal: null, connection: '', method: '', path: '', query: '', sourceIp, error })
+          .complete({ status: 400, bytesIn: 0, bytesOut: 0, durationMs: 0, error }),
+      )
       .catch((e: unknown) => log.error({ err: (e as Error).message }, 'could not record a malformed request'));
   });
 

@@ -6,6 +6,8 @@
  * Contract every adapter keeps:
  * - `insert` resolves only once the record is durable (committed); it rejects with SluiceError
  *   STORE_UNAVAILABLE when the store cannot be written, and with the same code when the id exists.
+ *   Given a completion too, it writes the whole record — request and outcome — in one write (a
+ *   read whose answer came back before anything was released needs only one commit).
  * - `complete` sets the outcome once; it resolves false when no record with that id is
  *   waiting for an outcome (unknown id, or already completed).
  * - `list` returns records newest first — by `time`, ties broken by `seq` — and a cursor
@@ -51,7 +53,7 @@ export interface AuditPage {
 }
 
 export interface AuditStore {
-  insert(entry: AuditBegin): Promise<void>;
+  insert(entry: AuditBegin, completion?: AuditCompletion): Promise<void>;
   complete(id: string, completion: AuditCompletion): Promise<boolean>;
   get(id: string): Promise<AuditRecord | undefined>;
   list(filter?: AuditListFilter): Promise<AuditPage>;

@@ -44,6 +44,8 @@ export interface GatewayWorldOptions {
   policyPaths?: string[];
   seed?: 'demo' | 'empty';
   log?: Logger;
+  /** Wrap the audit store the gateway writes to (tests that hold or fail its writes). */
+  wrapStore?: (store: AuditStore) => AuditStore;
 }
 
 export interface GatewayWorld {
@@ -123,7 +125,7 @@ export async function startGatewayWorld(opts: GatewayWorldOptions): Promise<Gate
     });
     const store = await openSqliteAuditStore(config.store.sqlite);
     closers.push(() => store.close());
-    const recorder = createAuditRecorder(store, { log });
+    const recorder = createAuditRecorder(opts.wrapStore ? opts.wrapStore(store) : store, { log, closeStore: false });
     const gateway = await startGateway(config, { log, recorder });
     closers.push(() => gateway.close());
 

@@ -1,15 +1,25 @@
 /**
- * Stage 7 (plain requests) — forward upstream and stream the answer back. Nothing is buffered:
- * each chunk of a watch, a followed log or a large list goes to the client as it arrives. The
- * request's audit record is completed (status, bytes, duration) before the last byte is
- * released to the client, so an answer the trail did not take is never completed.
+ * Stage 7 (plain requests) — forward upstream and stream the answer back.
+ *
+ * Nothing is buffered beyond one chunk, and the audit rules hold for every answer:
+ * - no byte is released before the request's record is durable;
+ * - the last byte is released only once the record carries the outcome (status, bytes,
+ *   duration), so an answer the trail did not take is never complete at the client.
+ *
+ * Two shapes of answer:
+ * - **length-delimited** (`Content-Length`: single objects, most lists): each chunk is sent when
+ *   the next one arrives, and the last one after the outcome is committed. An answer that came
+ *   back in one piece — the common case — thus costs one commit (record and outcome together,
+ *   see recorder.ts) and one write to the client socket (head and body together).
+ * - **streams** (chunked or close-delimited: watch, `logs -f`, large chunked lists): the head
+ *   goes out at once and every chunk as it arrives — a watch event is never held back waiting
+ *   for the next one; the chunked terminator goes out after the outcome is committed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { upstreamRequest } from './upstream-request.ts';
 import { responseHeaders } from './response-headers.ts';
 import type { KubeContext } from './pipeline/context.ts';
+import { auditUnavailable } from './pipeline/record-decision.ts';
 import { Rejection } from './pipeline/rejection.ts';
 
 export function elapsedMs(ctx: KubeContext): number {
@@ -17,7 +27,7 @@ export function elapsedMs(ctx: KubeContext): number {
 }
 
 export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promise<void> {
-  const up = ctx.upstream!;
+  const audit = ctx.audit!;
   const upstreamReq = await upstreamRequest(ctx);
 
   const answered = new Promise<IncomingMessage>((resolve, reject) => {
@@ -38,52 +48,100 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
     ctx.req.pipe(upstreamReq);
   }
 
-  let upstreamRes;
+  let upstreamRes: IncomingMessage;
   try {
     upstreamRes = await answered;
   } catch (e) {
-    throw new Rejection('UPSTREAM_UNAVAILABLE', 502, 'InternalError', `sluice: the API server of connection ${up.name} is unavailable`, {
-      cause: (e as Error).message,
-    });
-  }
-
-  // Nothing of the response is released before the decision record is durable (reads were
-  // forwarded while it committed; see record-decision.ts).
-  if (ctx.auditReady) {
-    try {
-      await ctx.auditReady;
-    } catch (e) {
-      upstreamRes.destroy();
-      throw e;
-    }
+    throw upstreamUnavailable(ctx, e);
   }
 
   const status = upstreamRes.statusCode ?? 502;
-  res.writeHead(status, responseHeaders(upstreamRes.rawHeaders).flat());
-  res.flushHeaders();
+  const head = responseHeaders(upstreamRes.rawHeaders).flat();
+  const delimited = upstreamRes.headers['content-length'] !== undefined;
   let bytesOut = 0;
-  let completed = false;
-  const complete = async (error?: { code: string; message: string }): Promise<void> => {
-    if (completed) return;
-    completed = true;
-    await ctx.audit!.complete({ status, bytesIn: ctx.bytesIn, bytesOut, durationMs: elapsedMs(ctx), ...(error ? { error } : {}) });
+  let released = false;
+
+  /** Before the first byte: the record must be durable. The head is written with the first body bytes unless flushed. */
+  const release = async (): Promise<void> => {
+    if (released) return;
+    try {
+      await audit.commit();
+    } catch (e) {
+      upstreamRes.destroy();
+      throw auditUnavailable(e, 'the response was withheld');
+    }
+    released = true;
+    res.writeHead(status, head);
   };
-  const count = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      bytesOut += chunk.length;
-      cb(null, chunk);
-    },
-    flush(cb) {
-      complete().then(() => cb(), (e: unknown) => cb(e as Error));
-    },
-  });
+  const complete = (error?: { code: string; message: string }): Promise<void> =>
+    audit.complete({ status, bytesIn: ctx.bytesIn, bytesOut, durationMs: elapsedMs(ctx), ...(error ? { error } : {}) });
+
+  let held: Buffer | undefined;
   try {
-    await pipeline(upstreamRes, count, res);
+    if (!delimited) {
+      await release();
+      res.flushHeaders();
+    }
+    for await (const chunk of upstreamRes as AsyncIterable<Buffer>) {
+      if (delimited) {
+        const previous = held;
+        held = chunk;
+        if (!previous) continue;
+        await release();
+        await send(res, previous);
+        bytesOut += previous.length;
+      } else {
+        await send(res, chunk);
+        bytesOut += chunk.length;
+      }
+    }
   } catch (e) {
-    // Client went away mid-stream, upstream broke off, or the audit trail failed at the end.
+    if (e instanceof Rejection) throw e;
+    // Upstream broke off, or the client went away.
+    if (!released && !res.destroyed) throw upstreamUnavailable(ctx, e);
     await complete({ code: 'STREAM_ABORTED', message: (e as Error).message }).catch((err: unknown) =>
       ctx.deps.log.error({ id: ctx.id, err: (err as Error).message }, 'audit completion failed'),
     );
     res.destroy();
+    return;
   }
+
+  // The whole answer is here: its outcome is committed before the last byte goes out.
+  if (held) bytesOut += held.length;
+  try {
+    await complete();
+  } catch (e) {
+    if (!released) throw auditUnavailable(e, 'the response was withheld');
+    res.destroy(); // the client never sees a complete answer the trail did not take
+    return;
+  }
+  if (!released) {
+    released = true;
+    res.writeHead(status, head);
+  }
+  res.end(held);
+}
+
+function upstreamUnavailable(ctx: KubeContext, e: unknown): Rejection {
+  return new Rejection('UPSTREAM_UNAVAILABLE', 502, 'InternalError', `sluice: the API server of connection ${ctx.upstream!.name} is unavailable`, {
+    cause: (e as Error).message,
+  });
+}
+
+/** Write one chunk, waiting for the client to drain when its buffer is full; rejects if the client goes away. */
+function send(res: ServerResponse, chunk: Buffer): Promise<void> | void {
+  if (res.destroyed) throw new Error('the client went away');
+  if (res.write(chunk)) return;
+  return new Promise<void>((resolve, reject) => {
+    const drained = (): void => {
+      res.off('close', closed);
+      resolve();
+    };
+    const closed = (): void => {
+      res.off('drain', drained);
+      reject(new Error('the client went away'));
+    };
+    res.once('drain', drained);
+    res.once('close', closed);
+  });
 }

@@ -59,10 +59,8 @@ export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler
     const error = { code: r.code, message: r.message };
     const outcome = { status: r.status.code, bytesIn: ctx.bytesIn, bytesOut: 0, durationMs: elapsedMs(ctx), error };
     try {
-      // A read's record may still be committing (or have failed): never begin the same id twice.
-      const pending = ctx.auditReady ? await ctx.auditReady.catch(() => undefined) : undefined;
-      const handle = ctx.audit ?? pending ?? (await deps.recorder.begin(auditEntry(ctx, error)));
-      await handle.complete(outcome);
+      // One record per request: the one record-decision began, if it got that far.
+      await (ctx.audit ?? deps.recorder.begin(auditEntry(ctx, error))).complete(outcome);
     } catch (e) {
       deps.log.error({ id: ctx.id, code: r.code, err: (e as Error).message }, 'could not record a refused request');
     }

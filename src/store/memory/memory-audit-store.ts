@@ -23,12 +23,12 @@ export function createMemoryAuditStore(): MemoryAuditStore {
   };
   const store: MemoryAuditStore = {
     failWith: undefined,
-    async insert(entry: AuditBegin) {
+    async insert(entry: AuditBegin, completion?: AuditCompletion) {
       check('insert');
       if (records.has(entry.id)) {
         throw new SluiceError('STORE_UNAVAILABLE', 'store refused the audit record: its id exists already', { operation: 'insert', duplicate: true });
       }
-      records.set(entry.id, { ...structuredClone(entry), seq: ++seq });
+      records.set(entry.id, { ...structuredClone(entry), seq: ++seq, ...(completion ? { outcome: structuredClone(completion) } : {}) });
     },
     async complete(id: string, c: AuditCompletion) {
       check('complete');

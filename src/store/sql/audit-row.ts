@@ -8,7 +8,8 @@ import type { AuditEventsTable } from './schema.ts';
 
 type Row = Selectable<AuditEventsTable>;
 
-export function toRow(e: AuditBegin): Insertable<AuditEventsTable> {
+/** The row of a record; with its outcome when `c` is given (all outcome columns null otherwise). */
+export function toRow(e: AuditBegin, c?: AuditCompletion): Insertable<AuditEventsTable> {
   const a = e.attributes;
   return {
     id: e.id,
@@ -40,8 +41,19 @@ export function toRow(e: AuditBegin): Insertable<AuditEventsTable> {
     policy_digest: e.decision?.policyDigest ?? null,
     error_code: e.error?.code ?? null,
     error_message: e.error?.message ?? null,
+    ...(c ? completionRow(c) : NO_COMPLETION),
   };
 }
+
+const NO_COMPLETION = {
+  status: null,
+  bytes_in: null,
+  bytes_out: null,
+  duration_ms: null,
+  completed_at: null,
+  outcome_error_code: null,
+  outcome_error_message: null,
+} as const;
 
 /** PostgreSQL returns BIGINT as a string; SQLite returns numbers. */
 const num = (v: number | string): number => Number(v);

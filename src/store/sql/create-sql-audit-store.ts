@@ -33,7 +33,7 @@ export function createSqlAuditStore(db: Kysely<StoreDatabase>, opts: SqlAuditSto
     }
   };
   return {
-    insert: (entry) => guard('insert', () => insertAuditEvent(db, entry)),
+    insert: (entry, completion) => guard('insert', () => insertAuditEvent(db, entry, completion)),
     complete: (id, c) => guard('complete', () => completeAuditEvent(db, id, c)),
     get: (id) => guard('get', () => getAuditEvent(db, id)),
     list: (filter) => guard('list', () => listAuditEvents(db, filter)),

@@ -2,11 +2,13 @@
  * Opens the embedded SQLite store (better-sqlite3 + Kysely's SqliteDialect) and migrates it to
  * the latest schema.
  *
- * Durability: WAL journal, `synchronous` from `store.sqlite.synchronous`. An audit record must be
- * committed before the gateway forwards the request ("durable before the response is released").
- * - `full` (default): one fsync of the WAL per commit; a committed record survives power loss.
+ * Durability: WAL journal; `store.sqlite.synchronous` says when a record is safe. An audit record
+ * must be durable before the gateway forwards the request or releases its answer.
+ * - `full` (default): the WAL is fdatasync'ed after each commit — asynchronously, off the event
+ *   loop (sqlite-group-commit.ts) — and `insert` resolves only after that: a record survives
+ *   power loss. Outcomes resolve at commit and are synced right after, without waiting.
  * - `normal`: no fsync at commit (only at checkpoints); a committed record survives a crash of the
- *   process, but the last transactions may be lost on power loss or an OS crash. Much faster.
+ *   process, but the last transactions may be lost on power loss or an OS crash.
  * WAL keeps readers (`sluice audit list`) from blocking the writer.
  *
  * Writes (`insert`, `complete`) go through group commit (sqlite-group-commit.ts): every write
@@ -38,7 +40,7 @@ export interface SqliteStoreOptions {
 
 export type SqliteSynchronous = 'full' | 'normal';
 
-const SYNCHRONOUS_PRAGMA: Record<SqliteSynchronous, string> = { full: 'synchronous = FULL', normal: 'synchronous = NORMAL' };
+const SYNCHRONOUS_MODES: readonly string[] = ['full', 'normal'] satisfies SqliteSynchronous[];
 
 const UNIQUE_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
 
@@ -58,8 +60,10 @@ export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<Au
       const mode = sqlite.pragma('journal_mode = WAL', { simple: true }) as string;
       if (!inMemory && mode !== 'wal') throw new Error(`cannot switch to WAL journal mode (got ${mode})`);
       const synchronous = opts.synchronous ?? 'full';
-      if (!(synchronous in SYNCHRONOUS_PRAGMA)) throw new Error(`unknown synchronous mode ${JSON.stringify(synchronous)} (full or normal)`);
-      sqlite.pragma(SYNCHRONOUS_PRAGMA[synchronous]);
+      if (!SYNCHRONOUS_MODES.includes(synchronous)) throw new Error(`unknown synchronous mode ${JSON.stringify(synchronous)} (full or normal)`);
+      // Commits never fsync on the event loop: with `full`, the group-commit writer syncs the WAL
+      // file asynchronously after each commit (same guarantee as SQLite's FULL, see there).
+      sqlite.pragma('synchronous = NORMAL');
       const { error } = await new Migrator({ db, provider: sqliteMigrationProvider }).migrateToLatest();
       if (error) throw error;
     } else {
@@ -73,9 +77,10 @@ export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<Au
   const store = createSqlAuditStore(db, { isUniqueViolation });
   // A read-only store (the CLI) never writes: its insert/complete fail in SQLite like before.
   if (readonly) return store;
-  const writer = createSqliteGroupCommit(sqlite, { isUniqueViolation });
+  const syncWal = !inMemory && (opts.synchronous ?? 'full') === 'full' ? `${sqlite.name}-wal` : undefined;
+  const writer = createSqliteGroupCommit(sqlite, { isUniqueViolation, ...(syncWal ? { syncWal } : {}) });
   return {
-    insert: (entry) => writer.insert(entry),
+    insert: (entry, completion) => writer.insert(entry, completion),
     complete: (id, c) => writer.complete(id, c),
     get: (id) => store.get(id),
     list: (filter) => store.list(filter),

@@ -22,11 +22,12 @@ const unavailable = (e: unknown): boolean => {
 };
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
 
-test('begin is durable when it resolves: a second connection sees the row; complete updates it', async () => {
+test('commit is durable when it resolves: a second connection sees the row; complete updates it', async () => {
   const path = join(dir, 'durable', 'sluice.db');
   const recorder = createAuditRecorder(await openSqliteAuditStore({ path }), { now: () => frozen });
   const e = auditEntry();
-  const handle = await recorder.begin(e);
+  const handle = recorder.begin(e);
+  await handle.commit();
 
   const other = new Database(path, { readonly: true });
   const row = other.prepare('select * from audit_events where id = ?').get(e.id) as Record<string, unknown>;
@@ -47,38 +48,41 @@ test('begin is durable when it resolves: a second connection sees the row; compl
   await reopened.close();
 });
 
-test('a store that cannot be written makes begin reject with STORE_UNAVAILABLE (fail closed)', async () => {
+test('a store that cannot be written makes commit and complete reject with STORE_UNAVAILABLE (fail closed)', async () => {
   const path = join(dir, 'ro', 'sluice.db');
   await (await openSqliteAuditStore({ path })).close();
   const recorder = createAuditRecorder(await openSqliteAuditStore({ path, readonly: true }));
-  await assert.rejects(recorder.begin(auditEntry()), unavailable);
+  await assert.rejects(recorder.begin(auditEntry()).commit(), unavailable);
+  await assert.rejects(recorder.begin(auditEntry()).complete({ status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1 }), unavailable);
   await recorder.close();
 
   const mem = createMemoryAuditStore();
   const r2 = createAuditRecorder(mem);
-  const h = await r2.begin(auditEntry());
+  const h = r2.begin(auditEntry());
+  await h.commit();
   mem.failWith = 'disk full';
-  await assert.rejects(r2.begin(auditEntry()), unavailable);
+  await assert.rejects(r2.begin(auditEntry()).commit(), unavailable);
   await assert.rejects(h.complete({ status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1 }), unavailable);
   await r2.close();
 });
 
-test('a store locked by another process past the busy timeout makes begin reject', async () => {
+test('a store locked by another process past the busy timeout makes commit reject', async () => {
   const path = join(dir, 'locked', 'sluice.db');
   const recorder = createAuditRecorder(await openSqliteAuditStore({ path, busyTimeoutMs: 20 }));
   const other = new Database(path);
   other.exec('begin exclusive');
-  await assert.rejects(recorder.begin(auditEntry()), unavailable);
+  await assert.rejects(recorder.begin(auditEntry()).commit(), unavailable);
   other.exec('rollback');
   other.close();
   await recorder.close();
 });
 
-test('after close, begin rejects with STORE_UNAVAILABLE and the store is closed', async () => {
+test('after close, writes reject with STORE_UNAVAILABLE and the store is closed', async () => {
   const mem = createMemoryAuditStore();
   const recorder = createAuditRecorder(mem);
   await recorder.close();
-  await assert.rejects(recorder.begin(auditEntry()), unavailable);
+  await assert.rejects(recorder.begin(auditEntry()).commit(), unavailable);
+  await assert.rejects(recorder.begin(auditEntry()).complete({ status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1 }), unavailable);
   await assert.rejects(mem.list(), unavailable);
 });
 
@@ -87,13 +91,13 @@ test('close waits for writes in flight', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const insert = mem.insert.bind(mem);
-  mem.insert = async (e) => {
+  mem.insert = async (e, c) => {
     await gate;
-    return insert(e);
+    return insert(e, c);
   };
   const recorder = createAuditRecorder(mem, { closeStore: false });
   const e = auditEntry();
-  const begun = recorder.begin(e);
+  const begun = recorder.begin(e).commit();
   const closing = recorder.close();
   release();
   await begun;
@@ -103,11 +107,11 @@ test('close waits for writes in flight', async () => {
 
 test('ids must be gateway-generated UUID v4s, codes known, times valid', async () => {
   const recorder = createAuditRecorder(createMemoryAuditStore());
-  await assert.rejects(recorder.begin({ ...auditEntry(), id: 'client-supplied-id' }), TypeError);
-  await assert.rejects(recorder.begin({ ...auditEntry(), id: randomUUID().toUpperCase() }), TypeError);
-  await assert.rejects(recorder.begin({ ...auditEntry(), code: 'made.up' as AuditBegin['code'] }), TypeError);
-  await assert.rejects(recorder.begin({ ...auditEntry(), time: new Date(NaN) }), TypeError);
-  const h = await recorder.begin(auditEntry());
+  assert.throws(() => recorder.begin({ ...auditEntry(), id: 'client-supplied-id' }), TypeError);
+  assert.throws(() => recorder.begin({ ...auditEntry(), id: randomUUID().toUpperCase() }), TypeError);
+  assert.throws(() => recorder.begin({ ...auditEntry(), code: 'made.up' as AuditBegin['code'] }), TypeError);
+  assert.throws(() => recorder.begin({ ...auditEntry(), time: new Date(NaN) }), TypeError);
+  const h = recorder.begin(auditEntry());
   await assert.rejects(h.complete({ status: -1, bytesIn: 0, bytesOut: 0, durationMs: 0 }), TypeError);
   await assert.rejects(h.complete({ status: 200, bytesIn: NaN, bytesOut: 0, durationMs: 0 }), TypeError);
   await recorder.close();
@@ -123,7 +127,7 @@ test('records never carry tokens: access_token is stripped, JWTs and bearer toke
     userAgent: `curl/8 ${JWT}`,
     error: { code: 'AUTHN_INVALID', message: `bad token Bearer abcdefghijklmnop` },
   });
-  const h = await recorder.begin(e);
+  const h = recorder.begin(e);
   await h.complete({ status: 401, bytesIn: 0, bytesOut: 0, durationMs: 1, error: { code: 'X', message: `upstream said ${JWT}` } });
   const r = (await mem.get(e.id))!;
   assert.equal(r.query, 'watch=1&labelSelector=app%3Dweb');
@@ -140,7 +144,43 @@ test('a request body passed by mistake is not stored', async () => {
   const recorder = createAuditRecorder(mem);
   const e = auditEntry();
   const withBody = { ...e, attributes: { ...e.attributes!, object: { kind: 'Secret', data: { password: 'aHVudGVyMg==' } } } } as AuditBegin;
-  await recorder.begin(withBody);
+  await recorder.begin(withBody).commit();
   assert.doesNotMatch(JSON.stringify(await mem.get(e.id)), /aHVudGVyMg|Secret/);
+  await recorder.close();
+});
+
+test('complete without commit writes record and outcome in one insert; after a commit it updates the row', async () => {
+  const mem = createMemoryAuditStore();
+  const calls: string[] = [];
+  const insert = mem.insert.bind(mem);
+  const complete = mem.complete.bind(mem);
+  mem.insert = (e, c) => (calls.push(c ? 'insert+outcome' : 'insert'), insert(e, c));
+  mem.complete = (id, c) => (calls.push('complete'), complete(id, c));
+  const recorder = createAuditRecorder(mem, { now: () => frozen });
+
+  const read = auditEntry();
+  await recorder.begin(read).complete({ status: 200, bytesIn: 0, bytesOut: 812, durationMs: 3 });
+  assert.deepEqual(calls, ['insert+outcome']);
+  assert.deepEqual((await mem.get(read.id))!.outcome, { status: 200, bytesIn: 0, bytesOut: 812, durationMs: 3, completedAt: frozen });
+
+  calls.length = 0;
+  const write = auditEntry();
+  const h = recorder.begin(write);
+  assert.equal(h.commit(), h.commit(), 'commit is idempotent');
+  await h.commit();
+  await h.complete({ status: 201, bytesIn: 90, bytesOut: 400, durationMs: 5 });
+  assert.deepEqual(calls, ['insert', 'complete']);
+  assert.equal((await mem.get(write.id))!.outcome!.status, 201);
+
+  // A commit that failed leaves nothing behind: complete writes the whole record once the store is back.
+  calls.length = 0;
+  const failed = auditEntry();
+  mem.failWith = 'disk full';
+  const h2 = recorder.begin(failed);
+  await assert.rejects(h2.commit(), unavailable);
+  mem.failWith = undefined;
+  await h2.complete({ status: 503, bytesIn: 0, bytesOut: 0, durationMs: 1 });
+  assert.deepEqual(calls, ['insert', 'insert+outcome']);
+  assert.equal((await mem.get(failed.id))!.outcome!.status, 503);
   await recorder.close();
 });

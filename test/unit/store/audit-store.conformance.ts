@@ -119,6 +119,16 @@ export function auditStoreConformance(name: string, open: () => Promise<AuditSto
       assert.equal(await store.complete(randomUUID(), completion), false, 'unknown id');
     });
 
+    test('insert with a completion writes the whole record at once', async () => {
+      const e = auditEntry();
+      const c = { ...completion, status: 404, error: { code: 'STREAM_ABORTED', message: 'client went away' } };
+      await store.insert(e, c);
+      const { seq: _s, ...rest } = (await store.get(e.id))!;
+      assert.deepEqual(rest, { ...e, outcome: c });
+      assert.equal(await store.complete(e.id, completion), false, 'it is complete already');
+      assert.equal((await store.get(e.id))!.outcome!.status, 404);
+    });
+
     test('an outcome error round-trips', async () => {
       const e = auditEntry();
       await store.insert(e);

@@ -5,7 +5,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -170,21 +171,35 @@ for (const synchronous of ['full', 'normal'] as const) {
   });
 }
 
-test('the store sets the synchronous mode it is given (default full)', async () => {
-  // `synchronous` is a property of the connection; a spy on the pragma call sees what the store asked for.
-  const seen: string[] = [];
+test('synchronous full (the default) fdatasyncs the WAL after commits, off the event loop; normal never does', async () => {
+  // The connection always commits with synchronous=NORMAL; `full` adds the writer's own WAL sync.
+  const pragmas: string[] = [];
   const original = Database.prototype.pragma;
   Database.prototype.pragma = function (this: Database.Database, source: string, options?: Database.PragmaOptions) {
-    if (/^synchronous/i.test(source)) seen.push(source);
+    if (/^synchronous/i.test(source)) pragmas.push(source);
     return original.call(this, source, options);
   } as typeof original;
+  const synced: number[] = [];
+  const originalSync = fs.fdatasync;
+  fs.fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    synced.push(fd);
+    originalSync(fd, cb);
+  }) as typeof fs.fdatasync;
+  syncBuiltinESMExports();
   try {
-    await (await openSqliteAuditStore({ path: newPath() })).close();
-    await (await openSqliteAuditStore({ path: newPath(), synchronous: 'normal' })).close();
+    for (const synchronous of [undefined, 'full', 'normal'] as const) {
+      const store = await openSqliteAuditStore({ path: newPath(), ...(synchronous ? { synchronous } : {}) });
+      const before = synced.length;
+      await store.insert(auditEntry());
+      assert.equal(synced.length - before, synchronous === 'normal' ? 0 : 1, `synchronous ${synchronous ?? '(default)'}`);
+      await store.close();
+    }
   } finally {
     Database.prototype.pragma = original;
+    fs.fdatasync = originalSync;
+    syncBuiltinESMExports();
   }
-  assert.deepEqual(seen, ['synchronous = FULL', 'synchronous = NORMAL']);
+  assert.deepEqual(pragmas, ['synchronous = NORMAL', 'synchronous = NORMAL', 'synchronous = NORMAL']);
   await assert.rejects(openSqliteAuditStore({ path: newPath(), synchronous: 'off' as 'full' }), unavailable);
 });
 
@@ -227,6 +242,79 @@ test('when COMMIT fails, every write of the batch rejects and none is kept', asy
   // The writer works on after it.
   sqlite.exec('drop trigger fail_on_insert');
   await w.insert(es[0]!);
+  await w.close();
+  sqlite.close();
+});
+
+/** An fdatasync the test completes by hand. */
+function manualSync(): { fdatasync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void; calls: number; finish(err?: Error): void } {
+  const pending: ((err: NodeJS.ErrnoException | null) => void)[] = [];
+  const s = {
+    calls: 0,
+    fdatasync: (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void => {
+      s.calls++;
+      pending.push(cb);
+    },
+    finish: (err?: Error): void => pending.shift()!(err ?? null),
+  };
+  return s;
+}
+
+const settledYet = async (p: Promise<unknown>): Promise<boolean> => {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  return done;
+};
+
+test('with syncWal, an insert resolves only after a WAL sync that started after its commit; a completion at commit', async () => {
+  const path = newPath();
+  await (await openSqliteAuditStore({ path })).close();
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  const sync = manualSync();
+  const w = createSqliteGroupCommit(sqlite, { isUniqueViolation, syncWal: `${path}-wal`, fdatasync: sync.fdatasync });
+
+  const a = auditEntry();
+  const inserted = w.insert(a);
+  assert.equal(await settledYet(inserted), false, 'committed but not synced: not resolved');
+  assert.equal(sync.calls, 1, 'the sync starts right after the commit');
+
+  // Written while the first sync runs: needs a sync of its own, which starts when the first ends.
+  const b = auditEntry();
+  const second = w.insert(b);
+  const completed = w.complete(a.id, completion);
+  assert.equal(await completed, true, 'a completion resolves at its commit, without waiting for the disk');
+  assert.equal(await settledYet(second), false);
+  assert.equal(sync.calls, 1, 'one sync at a time');
+
+  sync.finish();
+  await inserted;
+  assert.equal(await settledYet(second), false, 'the first sync started before the second commit: it does not cover it');
+  assert.equal(sync.calls, 2);
+  sync.finish();
+  await second;
+  await w.close();
+  sqlite.close();
+});
+
+test('a failed WAL sync rejects the inserts waiting for it and every later write (fail closed until restart)', async () => {
+  const path = newPath();
+  await (await openSqliteAuditStore({ path })).close();
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  const sync = manualSync();
+  const w = createSqliteGroupCommit(sqlite, { isUniqueViolation, syncWal: `${path}-wal`, fdatasync: sync.fdatasync });
+  const inserted = w.insert(auditEntry());
+  await settledYet(inserted);
+  sync.finish(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  await assert.rejects(inserted, unavailable);
+  await assert.rejects(w.insert(auditEntry()), (e) => unavailable(e) && /earlier fsync of the audit trail failed/.test((e as Error).message));
+  await assert.rejects(w.complete(auditEntry().id, completion), unavailable);
   await w.close();
   sqlite.close();
 });

@@ -51,12 +51,11 @@ export interface KubeContext {
   info?: RequestInfo;
   attributes?: KubernetesRequestAttributes;
   decision?: Decision;
-  audit?: AuditHandle;
   /**
-   * Reads only: the decision record still being committed. The request may travel to the API
-   * server meanwhile, but no byte of the response is released before this resolves.
+   * The request's audit record (stage record-decision): committed before forwarding, except for
+   * reads, whose record forward-http commits before the first byte of the answer is released.
    */
-  auditReady?: Promise<AuditHandle>;
+  audit?: AuditHandle;
   bytesIn: number;
 }
 

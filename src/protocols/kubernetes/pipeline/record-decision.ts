@@ -1,6 +1,9 @@
 /**
- * Stage 6 — record the decision durably before anything is forwarded. If the audit trail cannot
- * take the record, the request is refused with 503 and nothing reaches the cluster (fail closed).
+ * Stage 6 — record the decision. A request that can change anything is forwarded only once its
+ * record is durable; if the audit trail cannot take the record, the request is refused with 503
+ * and nothing reaches the cluster (fail closed). A read is forwarded while its record is being
+ * written (the commit and the API server's answer overlap); forward-http waits for the record
+ * before it releases the first byte of the answer.
  */
 import type { AuditBegin } from '../../../audit/types.ts';
 import type { KubeContext, Stage } from './context.ts';
@@ -41,16 +44,17 @@ export function auditEntry(ctx: KubeContext, error?: { code: string; message: st
 
 /**
  * Reads (get, list, watch, and GETs of non-resource paths such as discovery) change nothing in
- * the cluster, so they may be forwarded while their record commits: what must not happen — a
- * response released without a durable record — is prevented in forward-http, which waits for
- * the commit before the first byte. Every other request (writes, deletes, exec, attach,
+ * the cluster, so they may be forwarded before their record is durable: what must not happen — a
+ * response released without a durable record — is prevented in forward-http, which waits for the
+ * record before the first byte. Every other request (writes, deletes, exec, attach,
  * port-forward, proxy) is forwarded only after its record is durable.
  */
 function isRead(ctx: KubeContext): boolean {
   return !ctx.upgrade && ['get', 'list', 'watch'].includes(ctx.attributes?.verb ?? '') && ['GET', 'HEAD'].includes(ctx.req.method ?? '');
 }
 
-function unavailable(e: unknown, what: string): Rejection {
+/** The 503 of a request whose record the audit trail did not take. */
+export function auditUnavailable(e: unknown, what: string): Rejection {
   return new Rejection('AUDIT_UNAVAILABLE', 503, 'ServiceUnavailable', `sluice: the audit trail is unavailable, so ${what}`, {
     cause: (e as Error).message,
   });
@@ -59,18 +63,16 @@ function unavailable(e: unknown, what: string): Rejection {
 export const recordDecision: Stage = {
   name: 'record-decision',
   async run(ctx) {
-    const pending = ctx.deps.recorder.begin(auditEntry(ctx)).then((handle) => (ctx.audit = handle));
+    ctx.audit = ctx.deps.recorder.begin(auditEntry(ctx));
     if (isRead(ctx)) {
-      ctx.auditReady = pending.catch((e: unknown) => {
-        throw unavailable(e, 'the response was withheld');
-      });
-      ctx.auditReady.catch(() => undefined); // handled where it is awaited
+      // Written while the request travels; awaited (and a failure answered) before the first byte.
+      ctx.audit.commit().catch(() => undefined);
       return;
     }
     try {
-      await pending;
+      await ctx.audit.commit();
     } catch (e) {
-      throw unavailable(e, 'the request was not forwarded');
+      throw auditUnavailable(e, 'the request was not forwarded');
     }
   },
 };
