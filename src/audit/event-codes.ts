@@ -11,6 +11,14 @@ export const AUDIT_EVENT_CODES = {
     'An authenticated Kubernetes API request refused before a policy decision: unknown connection, malformed, ambiguous or oversized.',
   'authn.failed': 'A request whose bearer token was missing, malformed or did not verify; no principal is known.',
   'http.malformed': "A connection whose bytes Node's strict HTTP parser refused (request smuggling attempts, bad framing); no request was parsed.",
+  'approval.requested': 'An approval was opened: a request held for review (its first attempt), or an access request for a role.',
+  'approval.reason': 'The requester gave (or replaced) the reason of a pending approval.',
+  'approval.vote': 'An approver approved or denied; `detail.vote` says which, `detail.reason` why.',
+  'approval.approved': 'Every requirement of the approval is met: a held request may run once; a grant is active until `grant.activeUntil`.',
+  'approval.denied': 'An approver denied the approval (final); held attempts are answered 403.',
+  'approval.expired': 'The approval was not decided (or an approved request not run, or a grant ran out) in time.',
+  'approval.spent': 'An approved request ran: the attempt `detail.requestId` spent the approval; no other attempt can.',
+  'approval.revoked': 'An active grant was ended early by its requester or an approver.',
 } as const;
 
 export type AuditEventCode = keyof typeof AUDIT_EVENT_CODES;

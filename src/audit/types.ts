@@ -54,6 +54,10 @@ export interface AuditBegin {
   decision?: AuditDecision;
   /** Why the request was refused before authorization (e.g. AUTHN_INVALID, REQUEST_INVALID). */
   error?: AuditError;
+  /** The approval this record belongs to: a request held for review, or an approval transition. */
+  approvalId?: string;
+  /** What an event carries beyond the common fields (approval transitions: state, votes, reason…). */
+  detail?: Record<string, unknown>;
 }
 
 /** What the gateway knows when the response is complete (or the connection ended). */

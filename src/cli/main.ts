@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isSluiceError } from '../core/errors.ts';
+import { registerAccessCommands } from './commands/access.ts';
+import { registerApprovalCommands } from './commands/approvals.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerDemoCommands } from './commands/demo.ts';
@@ -24,6 +26,8 @@ registerDevCommands(program);
 registerConfigCommands(program);
 registerPolicyCommands(program);
 registerAuditCommands(program);
+registerApprovalCommands(program);
+registerAccessCommands(program);
 
 try {
   await program.parseAsync(process.argv);

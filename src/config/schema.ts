@@ -168,6 +168,56 @@ export const StoreSchema = z
   .strict()
   .describe('Where Sluice keeps its state: audit records now; approvals later. PostgreSQL (for several gateway replicas) will be an alternative to `sqlite`.');
 
+const configDuration = z
+  .string()
+  .regex(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, 'a duration such as 30s, 15m, 1h or 1h30m');
+
+export const WebhookSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a name is lower-case letters, digits and dashes').describe('Name of the webhook in logs and audit records.'),
+    url: z.string().url().describe('Where to POST (https in production).'),
+    format: z
+      .enum(['slack', 'json'])
+      .default('json')
+      .describe('`slack`: a Slack-compatible message (incoming webhook) with approve and deny links to the console; `json`: the approval event as JSON, signed with `secretFile`.'),
+    secretFile: z.string().optional().describe('File holding the HMAC-SHA256 key that signs `json` deliveries (header `Sluice-Signature: t=<unix seconds>,v1=<hex>` over `<t>.<body>`). Required for `json`.'),
+    events: z
+      .array(z.string())
+      .default(['approval.requested'])
+      .describe('Approval event codes to deliver (docs/audit-events.md), e.g. `approval.requested`, `approval.approved`, `approval.denied`, `approval.expired`.'),
+    timeout: configDuration.default('5s').describe('Timeout of one delivery attempt; three attempts with backoff.'),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    if (w.format === 'json' && !w.secretFile) ctx.addIssue({ code: 'custom', path: ['secretFile'], message: 'a json webhook needs secretFile (its deliveries are signed)' });
+  });
+
+export const ApprovalsSchema = z
+  .object({
+    defaultApprovers: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['approvers'])
+      .describe('Groups whose members may approve when a review rule or role names no `approvers`.'),
+    defaultTimeout: configDuration.default('10m').describe('How long a held request waits for a decision when its rule sets no `timeout`; then it is denied (expired).'),
+    maxHeld: z.number().int().min(1).max(1_000_000).default(10_000).describe('Requests held at once; beyond this a request that needs approval is refused with 503 instead of being held.'),
+    consoleUrl: z.string().url().optional().describe('Base URL of the web console; approve and deny links in webhook messages point there.'),
+    sameAs: z
+      .array(
+        z
+          .object({
+            person: z.string().min(1).describe('Username of the person.'),
+            identities: z.array(z.string().min(1)).min(1).describe('Other usernames that are the same person (a second account, machine identities they own).'),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('Identities that belong to the same person: nobody approves a request of theirs through another identity.'),
+    webhooks: z.array(WebhookSchema).default([]).describe('Outgoing webhooks told about approvals.'),
+  })
+  .strict()
+  .describe('Just-in-time approval (docs/approvals.md): held requests and time-bound grants.');
+
 export const ConfigSchema = z
   .object({
     log: LogSchema.default(LogSchema.parse({})),
@@ -188,6 +238,7 @@ export const ConfigSchema = z
       .describe('Kubernetes clusters behind the gateway.'),
     policy: PolicySchema.default(PolicySchema.parse({})),
     store: StoreSchema.default(StoreSchema.parse({})),
+    approvals: ApprovalsSchema.default(ApprovalsSchema.parse({})),
   })
   .strict()
   .describe('Sluice configuration file (YAML).');

@@ -26,6 +26,8 @@ export interface DecisionRule {
   source?: RuleSource;
   /** True when the rule counted only because its condition failed to evaluate (fail closed). */
   conditionError?: boolean;
+  /** Set when the rule is a role's rule that applied through an active grant: the grant's id. */
+  grant?: string;
 }
 
 /** A rule whose condition could not be evaluated for this request. */
@@ -43,6 +45,8 @@ export interface ReviewRequirement {
   minApprovals: number;
   /** How long the request may wait for approval before it is denied, in milliseconds. */
   timeoutMs?: number;
+  /** Approvers are not asked until the requester gave a reason (absent: false). */
+  requireReason?: boolean;
 }
 
 export interface Decision {

@@ -8,14 +8,20 @@ import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { createApprovalService, type ApprovalRole, type ApprovalServiceImpl } from '../approval/approval-service.ts';
+import type { ApprovalEvent } from '../approval/types.ts';
+import { createWebhookDispatcher, type WebhookDispatcher } from '../approval/webhooks.ts';
 import type { AuditRecorder } from '../audit/types.ts';
+import type { ApprovalStore } from '../store/approval-store.ts';
 import { createTokenVerifier } from '../authn/create-verifier.ts';
 import type { Config } from '../config/schema.ts';
 import { SluiceError } from '../core/errors.ts';
 import { parsePolicies } from '../policy/load-policies.ts';
 import type { PolicySet } from '../policy/policy-set.ts';
 import { watchPolicies } from '../policy/watch-policies.ts';
+import { canRequestRole } from '../policy/grants.ts';
 import { createKubernetesHandler } from '../protocols/kubernetes/handler.ts';
+import { createControlApi } from '../control/control-api.ts';
 import { statusFailure } from '../protocols/kubernetes/status.ts';
 import { createUpstream, type Upstream } from '../protocols/kubernetes/upstream.ts';
 import { createLoopbackTls } from '../tls/dev-ca.ts';
@@ -24,6 +30,8 @@ export interface GatewayDeps {
   log: Logger;
   /** The audit trail; the gateway refuses requests it cannot record. */
   recorder: AuditRecorder;
+  /** Where approvals live; without it the gateway holds nothing (review → 403 APPROVAL_REQUIRED). */
+  approvalStore?: ApprovalStore;
   now?: () => Date;
 }
 
@@ -36,7 +44,27 @@ export interface Gateway {
   /** Server URL of a connection for a kubeconfig. */
   clusterUrl(connection: string): string;
   policies(): PolicySet;
+  /** The approval service, when the gateway holds requests for approval. */
+  approvals?: ApprovalServiceImpl;
   close(): Promise<void>;
+}
+
+/** Parses a duration of the configuration (`10m`, `1h30m`, `45s`) to milliseconds. */
+function durationMs(d: string): number {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d);
+  if (!m) throw new SluiceError('CONFIG_INVALID', `bad duration ${JSON.stringify(d)}`);
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+}
+
+/**
+ * Webhooks hear about a held request when approvers are to be asked: at once, or — for a rule
+ * with requireReason — once the requester gave the reason (delivered as `approval.requested`).
+ */
+function forWebhooks(e: ApprovalEvent): ApprovalEvent | undefined {
+  const a = e.approval;
+  if (e.type === 'approval.requested' && a.requireReason && !a.reason) return undefined;
+  if (e.type === 'approval.reason' && a.requireReason) return { ...e, type: 'approval.requested' };
+  return e;
 }
 
 export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gateway> {
@@ -77,11 +105,36 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
   const upstreams = new Map<string, Upstream>();
   for (const c of cfg.connections) upstreams.set(c.name, await createUpstream(c));
 
+  let approvals: ApprovalServiceImpl | undefined;
+  let webhooks: WebhookDispatcher | undefined;
+  if (deps.approvalStore) {
+    approvals = await createApprovalService({
+      store: deps.approvalStore,
+      recorder: deps.recorder,
+      log: log.child({ component: 'approvals' }),
+      ...(deps.now ? { now: deps.now } : {}),
+      defaultApprovers: cfg.approvals.defaultApprovers,
+      defaultTimeoutMs: durationMs(cfg.approvals.defaultTimeout),
+      maxHeld: cfg.approvals.maxHeld,
+      sameAs: cfg.approvals.sameAs,
+      roles: () => approvalRoles(policies.current()),
+    });
+    if (cfg.approvals.webhooks.length) {
+      const dispatcher = await createWebhookDispatcher(cfg.approvals.webhooks, { log: log.child({ component: 'webhooks' }), ...(cfg.approvals.consoleUrl ? { consoleUrl: cfg.approvals.consoleUrl } : {}) });
+      webhooks = dispatcher;
+      approvals.subscribe((e) => {
+        const ev = forWebhooks(e);
+        if (ev) dispatcher.deliver(ev);
+      });
+    }
+  }
+
   const handler = createKubernetesHandler({
     upstreams,
     verifier,
     policies: () => policies.current(),
     recorder: deps.recorder,
+    ...(approvals ? { approvals } : {}),
     log,
     limits: { maxRequestBodyBytes: cfg.server.maxRequestBodyBytes, maxBodyDepth: cfg.server.maxBodyDepth },
     ...(deps.now ? { now: deps.now } : {}),
@@ -90,11 +143,16 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
   // Node's strict HTTP parser stays on (no insecureHTTPParser): Content-Length with
   // Transfer-Encoding, duplicate Content-Length and malformed framing are refused with 400.
   const server = https.createServer({ cert, key, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 65_000 });
+  const controlApi = approvals
+    ? createControlApi({ verifier, approvals, roles: () => roleSummaries(policies.current()), log: log.child({ component: 'control-api' }), ...(deps.now ? { now: deps.now } : {}) })
+    : undefined;
+
   server.on('request', (req, res) => {
     if (req.url === '/healthz' || req.url === '/readyz' || req.url === '/livez') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
+    if (controlApi?.handle(req, res)) return;
     handler.handleRequest(req, res);
   });
   server.on('upgrade', (req, socket, head) => handler.handleUpgrade(req, socket, head));
@@ -137,7 +195,11 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
     caCert,
     clusterUrl: (c) => `${url}/clusters/${c}`,
     policies: () => policies.current(),
+    ...(approvals ? { approvals } : {}),
     async close() {
+      controlApi?.close();
+      await approvals?.close();
+      await webhooks?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -147,4 +209,34 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
       for (const u of upstreams.values()) u.close();
     },
   };
+}
+
+/** The policy's roles as the approval service sees them. */
+function approvalRoles(p: PolicySet): ReadonlyMap<string, ApprovalRole> {
+  const out = new Map<string, ApprovalRole>();
+  for (const role of p.roles.values()) {
+    out.set(role.name, {
+      name: role.name,
+      ...(role.description ? { description: role.description } : {}),
+      maxDurationMs: role.maxDurationMs,
+      review: {
+        approvers: [...role.review.approvers],
+        minApprovals: role.review.minApprovals,
+        ...(role.review.timeoutMs !== undefined ? { timeoutMs: role.review.timeoutMs } : {}),
+        requireReason: role.review.requireReason,
+      },
+      requestable: (principal) => canRequestRole(principal, role),
+    });
+  }
+  return out;
+}
+
+/** The roles as the control API lists them. */
+export function roleSummaries(p: PolicySet): { name: string; description?: string; maxDurationMs: number; requestableBy: string }[] {
+  return [...p.roles.values()].map((r) => ({
+    name: r.name,
+    ...(r.description ? { description: r.description } : {}),
+    maxDurationMs: r.maxDurationMs,
+    requestableBy: [...r.requestableBy.users.map((g) => `user ${g.pattern}`), ...r.requestableBy.groups.map((g) => `group ${g.pattern}`)].join(', '),
+  }));
 }

@@ -1,13 +1,14 @@
 /**
  * Compiles one validated rule into matchers (globs, resource patterns, non-resource URL
  * prefixes) and a compiled CEL condition. Reports a condition that does not compile as a
- * problem at the rule's `condition` field instead of throwing.
+ * problem at the rule's `condition` field instead of throwing. Role rules compile here too: they
+ * have no `subjects`, and decide() applies them only to the holders of an active grant.
  */
 import type { RuleSource } from '../core/decision.ts';
 import { compileCondition, type CompiledCondition } from './cel-condition.ts';
 import { compileGlob, type Glob } from './glob.ts';
 import type { CompiledRule, ResourceMatcher } from './policy-set.ts';
-import type { PolicyRule } from './schema.ts';
+import { durationMs, type PolicyRule } from './schema.ts';
 
 export type CompileRuleResult = { rule: CompiledRule; problems?: undefined } | { rule?: undefined; problems: { path: string[]; message: string }[] };
 
@@ -29,12 +30,6 @@ function compileNonResourceURL(pattern: string): Glob {
     return { pattern, literal: false, test: (p) => p.startsWith(prefix) };
   }
   return { pattern, literal: true, test: (p) => p === pattern };
-}
-
-function durationMs(d: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d);
-  const [h, min, s] = [m?.[1], m?.[2], m?.[3]].map((x) => Number(x ?? 0));
-  return ((h ?? 0) * 3600 + (min ?? 0) * 60 + (s ?? 0)) * 1000;
 }
 
 const globs = (xs: string[] | undefined): Glob[] | undefined => xs?.map(compileGlob);
@@ -73,6 +68,7 @@ export function compileRule(rule: PolicyRule, source: RuleSource): CompileRuleRe
             approvers: rule.review?.approvers ?? [],
             minApprovals: rule.review?.minApprovals ?? 1,
             timeoutMs: rule.review?.timeout ? durationMs(rule.review.timeout) : undefined,
+            requireReason: rule.review?.requireReason ?? false,
           }
         : undefined,
   };

@@ -1,6 +1,6 @@
 /**
- * decide(principal, request, policies): the authorization decision. Pure: no I/O, no clock,
- * same inputs → same decision.
+ * decide(principal, request, policies, {grants}): the authorization decision. Pure: no I/O, no
+ * clock, same inputs → same decision.
  *
  * A rule matches when every field it sets matches (fields it leaves out match anything) and its
  * CEL condition, if any, is true. Default deny; among matching rules the most restrictive
@@ -8,20 +8,28 @@
  * Fail closed: a condition that cannot be evaluated makes a deny or review rule match and an
  * allow rule not match, and is reported in `errors`. Guarded operations (guarded.ts) are only
  * granted by allow/review rules that name them literally.
+ * Grants (grants.ts): the rules of each role the principal holds an active grant of take part as
+ * if written for the principal, under the same precedence (a deny still wins); the caller passes
+ * only grants active now. A role granted twice counts once (the grant that lasts longest names it).
  */
 import { EFFECT_RANK, type Decision, type DecisionError, type DecisionRule } from '../core/decision.ts';
 import type { Principal } from '../core/principal.ts';
 import { describeRequest, type RequestAttributes } from '../core/request.ts';
 import { conditionInput, type ConditionInput } from './cel-condition.ts';
 import type { Glob } from './glob.ts';
+import { grantHeldBy, type ActiveGrant } from './grants.ts';
 import { guardedOperation, type GuardedOperation } from './guarded.ts';
 import type { CompiledRule, PolicySet } from './policy-set.ts';
+import { subjectMatches } from './subject-matches.ts';
+
+export type { ActiveGrant } from './grants.ts';
+
+export interface DecideOptions {
+  /** Active grants (approved access requests); only those of the principal apply. The caller filters out expired and revoked ones. */
+  grants?: readonly ActiveGrant[];
+}
 
 const anyOf = (globs: readonly Glob[] | undefined, value: string) => globs === undefined || globs.some((g) => g.test(value));
-
-function subjectMatches(s: { users: readonly Glob[]; groups: readonly Glob[] }, p: Principal): boolean {
-  return (p.username !== '' && s.users.some((g) => g.test(p.username))) || p.groups.some((grp) => s.groups.some((g) => g.test(grp)));
-}
 
 function targetMatches(rule: CompiledRule, r: RequestAttributes): boolean {
   if (rule.scope === 'resource' && !r.isResourceRequest) return false;
@@ -40,43 +48,64 @@ function namesGuarded(rule: CompiledRule, g: GuardedOperation, r: RequestAttribu
   return rule.resources?.some((m) => m.literal && m.test(r.resource, r.subresource)) ?? false;
 }
 
-function entry(rule: CompiledRule, conditionError = false): DecisionRule {
+function entry(rule: CompiledRule, conditionError: boolean, grant: string | undefined): DecisionRule {
   return {
     id: rule.id,
     effect: rule.effect,
     ...(rule.message ? { message: rule.message } : {}),
     source: rule.source,
     ...(conditionError ? { conditionError } : {}),
+    ...(grant !== undefined ? { grant } : {}),
   };
 }
 
-export function decide(principal: Principal, request: RequestAttributes, policies: PolicySet): Decision {
+/** The principal's grants whose role exists, one per role (the one active longest). */
+function heldGrants(principal: Principal, policies: PolicySet, grants: readonly ActiveGrant[]): ActiveGrant[] {
+  const byRole = new Map<string, ActiveGrant>();
+  for (const g of grants) {
+    if (!grantHeldBy(g, principal) || !policies.roles.has(g.role)) continue;
+    const seen = byRole.get(g.role);
+    if (!seen || g.activeUntil.getTime() > seen.activeUntil.getTime()) byRole.set(g.role, g);
+  }
+  return [...byRole.values()];
+}
+
+export function decide(principal: Principal, request: RequestAttributes, policies: PolicySet, opts: DecideOptions = {}): Decision {
   const hits: { rule: CompiledRule; entry: DecisionRule }[] = [];
   const errors: DecisionError[] = [];
   const guard = guardedOperation(request);
   let guardSkipped: string | undefined;
   let input: ConditionInput | undefined;
 
-  for (const rule of policies.rules) {
-    if (rule.subjects && !subjectMatches(rule.subjects, principal)) continue;
-    if (rule.except && subjectMatches(rule.except, principal)) continue;
-    if (!targetMatches(rule, request)) continue;
+  /** Consider one rule whose subjects already match (a policy rule, or a granted role's rule). */
+  const consider = (rule: CompiledRule, grant: string | undefined) => {
+    if (!targetMatches(rule, request)) return;
     if (guard && rule.effect !== 'deny' && !namesGuarded(rule, guard, request)) {
       guardSkipped ??= rule.id;
-      continue;
+      return;
     }
     if (rule.condition) {
       try {
         input ??= conditionInput(principal, request);
-        if (!rule.condition.evaluate(input)) continue;
+        if (!rule.condition.evaluate(input)) return;
       } catch (e) {
         errors.push({ ruleId: rule.id, message: `condition could not be evaluated: ${(e as Error).message}` });
-        if (rule.effect === 'allow') continue;
-        hits.push({ rule, entry: entry(rule, true) });
-        continue;
+        if (rule.effect !== 'allow') hits.push({ rule, entry: entry(rule, true, grant) });
+        return;
       }
     }
-    hits.push({ rule, entry: entry(rule) });
+    hits.push({ rule, entry: entry(rule, false, grant) });
+  };
+
+  for (const rule of policies.rules) {
+    if (rule.subjects && !subjectMatches(rule.subjects, principal)) continue;
+    if (rule.except && subjectMatches(rule.except, principal)) continue;
+    consider(rule, undefined);
+  }
+  if (opts.grants?.length) {
+    for (const grant of heldGrants(principal, policies, opts.grants)) {
+      for (const rule of policies.roles.get(grant.role)!.rules) consider(rule, grant.id);
+    }
   }
   const matched = hits.map((h) => h.entry);
 
@@ -87,8 +116,15 @@ export function decide(principal: Principal, request: RequestAttributes, policie
       : '';
     return { effect: 'deny', rules: [], matched, errors, message: `no policy rule allows ${what} for ${principal.username}${hint}` };
   }
-  const top = matched.reduce((a, m) => (EFFECT_RANK[m.effect] > EFFECT_RANK[a.effect] ? m : a)).effect;
-  const deciding = hits.filter((h) => h.rule.effect === top);
+  let top = matched.reduce((a, m) => (EFFECT_RANK[m.effect] > EFFECT_RANK[a.effect] ? m : a)).effect;
+  let deciding = hits.filter((h) => h.rule.effect === top);
+  // A grant was approved in advance for exactly this: an allow rule of an active grant lifts the
+  // ordinary review rules (never a deny, and never a review rule of a role itself).
+  const grantAllows = hits.filter((h) => h.entry.grant !== undefined && h.rule.effect === 'allow');
+  if (top === 'review' && grantAllows.length && !deciding.some((h) => h.entry.grant !== undefined)) {
+    top = 'allow';
+    deciding = grantAllows;
+  }
   const rules = deciding.map((h) => h.entry);
   const first = rules[0]!;
   switch (top) {
@@ -96,8 +132,14 @@ export function decide(principal: Principal, request: RequestAttributes, policie
       return { effect: 'deny', rules, matched, errors, message: `${first.message ?? `denied by policy`} (rule ${first.id})` };
     case 'review': {
       const review = deciding.map(({ rule }) => {
-        const settings = rule.review ?? { approvers: [], minApprovals: 1 };
-        return { ruleId: rule.id, approvers: [...settings.approvers], minApprovals: settings.minApprovals, ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}) };
+        const settings = rule.review ?? { approvers: [], minApprovals: 1, requireReason: false };
+        return {
+          ruleId: rule.id,
+          approvers: [...settings.approvers],
+          minApprovals: settings.minApprovals,
+          ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+          ...(settings.requireReason ? { requireReason: true } : {}),
+        };
       });
       return { effect: 'review', rules, matched, errors, review, message: `requires approval: ${first.message ?? what} (rule ${first.id})` };
     }

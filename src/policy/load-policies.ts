@@ -1,9 +1,10 @@
 /**
  * Loads policy files: a directory (its `*.yaml`/`*.yml` files, one level deep, in name order)
- * or single files. Each file is a YAML list of rules or a map with `rules:`; files whose top
- * level has `cases:` are policy test cases and are skipped. Every problem in every file is
- * reported at once with its position (`file:line:col rules.3.verbs.0: message`), rule ids must
- * be unique across files, and the result is an immutable PolicySet.
+ * or single files. Each file is a YAML list of rules or a map with `rules:` and/or `roles:`;
+ * files whose top level has `cases:` are policy test cases and are skipped. Every problem in
+ * every file is reported at once with its position (`file:line:col rules.3.verbs.0: message`),
+ * rule ids (roles' rules included) and role names must be unique across files, and the result
+ * is an immutable PolicySet.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -11,8 +12,9 @@ import { extname, join } from 'node:path';
 import { formatYamlProblem, parseYamlDocument, type YamlProblem } from '../config/parse-yaml-document.ts';
 import { SluiceError } from '../core/errors.ts';
 import { compileRule } from './compile-rule.ts';
-import type { CompiledRule, PolicySet } from './policy-set.ts';
-import { PolicyDocumentSchema, RuleSchema } from './schema.ts';
+import { compileGlob } from './glob.ts';
+import type { CompiledRule, PolicySet, Role } from './policy-set.ts';
+import { durationMs, PolicyDocumentSchema, RoleRuleSchema, RoleSchema, RuleSchema, type PolicyRule } from './schema.ts';
 
 export interface PolicyFile {
   /** Name used in messages and rule sources (the path as given). */
@@ -34,7 +36,9 @@ function isCaseFile(value: unknown): boolean {
 export function parsePolicies(files: readonly PolicyFile[]): PolicySet {
   const problems: PolicyProblem[] = [];
   const rules: CompiledRule[] = [];
-  const seen = new Map<string, string>();
+  const roles = new Map<string, Role>();
+  const seenRules = new Map<string, string>();
+  const seenRoles = new Map<string, string>();
   const used: string[] = [];
   const hash = createHash('sha256');
   for (const file of files) {
@@ -51,10 +55,42 @@ export function parsePolicies(files: readonly PolicyFile[]): PolicySet {
     if (isCaseFile(parsed.value)) continue;
     used.push(file.source);
     hash.update(`${file.source}\0${file.text}\0`);
-    let items: unknown[];
+    const at = (path: (string | number)[]) => {
+      const pos = parsed.locate(path) ?? { line: 1, column: 1 };
+      return { file: file.source, line: pos.line, column: pos.column };
+    };
+
+    /** Validate and compile one rule (ordinary or in a role); undefined when it has problems. */
+    const compileAt = (schema: typeof RuleSchema | typeof RoleRuleSchema, item: unknown, path: (string | number)[]): CompiledRule | undefined => {
+      const result = schema.safeParse(item);
+      if (!result.success) {
+        add(parsed.zodProblems(result.error, path));
+        return undefined;
+      }
+      const source = at(path);
+      const compiled = compileRule(result.data as PolicyRule, source);
+      if (compiled.problems) {
+        for (const p of compiled.problems) {
+          const pos = parsed.locate([...path, ...p.path]);
+          add([{ path: [...path, ...p.path].join('.'), message: p.message, line: pos?.line, column: pos?.column }]);
+        }
+        return undefined;
+      }
+      const idPos = parsed.locate([...path, 'id']);
+      const first = seenRules.get(result.data.id);
+      if (first) {
+        add([{ path: [...path, 'id'].join('.'), message: `duplicate rule id "${result.data.id}" (first defined at ${first})`, line: idPos?.line, column: idPos?.column }]);
+        return undefined;
+      }
+      seenRules.set(result.data.id, `${source.file}:${source.line}:${source.column}`);
+      return compiled.rule;
+    };
+
+    let ruleItems: unknown[];
+    let roleItems: unknown[] = [];
     let prefix: (string | number)[];
     if (Array.isArray(parsed.value)) {
-      items = parsed.value;
+      ruleItems = parsed.value;
       prefix = [];
     } else {
       const doc = PolicyDocumentSchema.safeParse(parsed.value);
@@ -62,34 +98,50 @@ export function parsePolicies(files: readonly PolicyFile[]): PolicySet {
         add(parsed.zodProblems(doc.error));
         continue;
       }
-      items = doc.data.rules;
+      ruleItems = doc.data.rules ?? [];
+      roleItems = doc.data.roles ?? [];
       prefix = ['rules'];
     }
-    items.forEach((item, i) => {
-      const path = [...prefix, i];
-      const result = RuleSchema.safeParse(item);
-      if (!result.success) {
-        add(parsed.zodProblems(result.error, path));
-        return;
-      }
-      const pos = parsed.locate(path) ?? { line: 1, column: 1 };
-      const source = { file: file.source, line: pos.line, column: pos.column };
-      const compiled = compileRule(result.data, source);
-      if (compiled.problems) {
-        for (const p of compiled.problems) {
-          const at = parsed.locate([...path, ...p.path]);
-          add([{ path: [...path, ...p.path].join('.'), message: p.message, line: at?.line, column: at?.column }]);
-        }
-        return;
-      }
-      const idPos = parsed.locate([...path, 'id']);
-      const first = seen.get(result.data.id);
+    ruleItems.forEach((item, i) => {
+      const rule = compileAt(RuleSchema, item, [...prefix, i]);
+      if (rule) rules.push(rule);
+    });
+
+    roleItems.forEach((item, i) => {
+      const path = ['roles', i];
+      const result = RoleSchema.safeParse(item);
+      if (!result.success) add(parsed.zodProblems(result.error, path));
+      // The role's rules are checked even when the role itself has problems, so that every
+      // problem is reported at once.
+      const items = typeof item === 'object' && item !== null && Array.isArray((item as { rules?: unknown }).rules) ? (item as { rules: unknown[] }).rules : [];
+      const compiled = items.map((r, j) => compileAt(RoleRuleSchema, r, [...path, 'rules', j]));
+      if (!result.success || compiled.some((r) => r === undefined)) return;
+      const role = result.data;
+      const source = at(path);
+      const first = seenRoles.get(role.name);
       if (first) {
-        add([{ path: [...path, 'id'].join('.'), message: `duplicate rule id "${result.data.id}" (first defined at ${first})`, line: idPos?.line, column: idPos?.column }]);
+        const pos = parsed.locate([...path, 'name']);
+        add([{ path: [...path, 'name'].join('.'), message: `duplicate role name "${role.name}" (first defined at ${first})`, line: pos?.line, column: pos?.column }]);
         return;
       }
-      seen.set(result.data.id, `${file.source}:${pos.line}:${pos.column}`);
-      rules.push(compiled.rule);
+      seenRoles.set(role.name, `${source.file}:${source.line}:${source.column}`);
+      roles.set(
+        role.name,
+        Object.freeze({
+          name: role.name,
+          ...(role.description !== undefined ? { description: role.description } : {}),
+          requestableBy: { users: role.requestableBy.users?.map(compileGlob) ?? [], groups: role.requestableBy.groups?.map(compileGlob) ?? [] },
+          maxDurationMs: durationMs(role.maxDuration),
+          review: {
+            approvers: role.review?.approvers ?? [],
+            minApprovals: role.review?.minApprovals ?? 1,
+            ...(role.review?.timeout !== undefined ? { timeoutMs: durationMs(role.review.timeout) } : {}),
+            requireReason: role.review?.requireReason ?? false,
+          },
+          rules: Object.freeze(compiled as CompiledRule[]),
+          source,
+        }),
+      );
     });
   }
   if (problems.length) {
@@ -98,7 +150,7 @@ export function parsePolicies(files: readonly PolicyFile[]): PolicySet {
       problems,
     });
   }
-  return Object.freeze({ rules: Object.freeze(rules), files: Object.freeze(used), digest: hash.digest('hex') });
+  return Object.freeze({ rules: Object.freeze(rules), roles, files: Object.freeze(used), digest: hash.digest('hex') });
 }
 
 /** The policy files a path names: the file itself, or a directory's YAML files in name order. */

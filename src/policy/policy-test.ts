@@ -1,6 +1,7 @@
 /**
- * Policy test cases as data: YAML files with `cases:`, each a principal, a request and the
- * expected effect (and optionally the ids of the rules that decide it). `runPolicyTests` finds
+ * Policy test cases as data: YAML files with `cases:`, each a principal (optionally holding
+ * active grants of roles), a request and the expected effect (and optionally the ids of the
+ * rules that decide it). `runPolicyTests` finds
  * the case files under a directory (recursively), decides every case against a PolicySet and
  * reports pass/fail per case with a diff-like message. Parsing and running are pure; only
  * finding and reading the files does I/O.
@@ -12,7 +13,7 @@ import type { Decision, Effect } from '../core/decision.ts';
 import { SluiceError } from '../core/errors.ts';
 import type { Principal } from '../core/principal.ts';
 import type { RequestAttributes } from '../core/request.ts';
-import { decide } from './decide.ts';
+import { decide, type ActiveGrant } from './decide.ts';
 import type { PolicySet } from './policy-set.ts';
 import { TestCaseFileSchema, TestCaseSchema, type TestCaseInput } from './schema.ts';
 
@@ -24,6 +25,8 @@ export interface PolicyTestCase {
   request: RequestAttributes;
   expect: Effect;
   expectRules?: string[];
+  /** Roles the principal holds an active grant of. */
+  grants?: string[];
 }
 
 export interface PolicyTestResult {
@@ -94,6 +97,7 @@ export function parseTestCases(text: string, source: string): PolicyTestCase[] {
           request,
           expect: c.data.expect,
           ...(c.data.expectRules ? { expectRules: c.data.expectRules } : {}),
+          ...(c.data.grants ? { grants: c.data.grants } : {}),
         });
       });
     }
@@ -107,12 +111,24 @@ export function parseTestCases(text: string, source: string): PolicyTestCase[] {
 
 const list = (xs: readonly string[]) => `[${[...xs].sort().join(', ')}]`;
 
+/** The latest time a Date can hold: test grants never run out (decide() reads no clock anyway). */
+const FOREVER = new Date(8_640_000_000_000_000);
+
+/** Active grants of the named roles, held by the case's principal (id `test:<role>`). */
+function testGrants(c: PolicyTestCase): ActiveGrant[] {
+  const p = c.principal;
+  return (c.grants ?? []).map((role) => ({ id: `test:${role}`, role, username: p.username, issuer: p.issuer, subject: p.subject, activeUntil: FOREVER }));
+}
+
 /** Decide each case and compare. Pure. */
 export function runTestCases(cases: readonly PolicyTestCase[], policies: PolicySet): PolicyTestReport {
   const results = cases.map((c): PolicyTestResult => {
-    const decision = decide(c.principal, c.request, policies);
+    const decision = decide(c.principal, c.request, policies, { grants: testGrants(c) });
     const got = decision.rules.map((r) => r.id);
     const diff: string[] = [];
+    for (const role of c.grants ?? []) {
+      if (!policies.roles.has(role)) diff.push(`- grants: role "${role}" is not defined in the policy`);
+    }
     if (decision.effect !== c.expect) {
       diff.push(`- expect: ${c.expect}`, `+ got:    ${decision.effect} (${decision.message})`);
     }

@@ -34,6 +34,8 @@ export interface AuditListFilter {
   code?: string;
   /** Connection, exact. */
   connection?: string;
+  /** Approval id, exact: the held requests and transitions of one approval. */
+  approvalId?: string;
   /** Records whose id starts with this (lower-case hex and dashes); for `sluice audit show <prefix>`. */
   idPrefix?: string;
   /** Inclusive lower bound on `time`. */

@@ -1,7 +1,8 @@
 /**
  * Each demo person can do exactly what the demo policy (policies/demo) says, and nothing more,
  * through the gateway with real kubectl 1.27 and 1.33. Denied requests print the rule that
- * denied them (or that no rule allows them) in kubectl's usual error output.
+ * denied them (or that no rule allows them) in kubectl's usual error output; requests a review
+ * rule holds wait (kubectl just waits) until an approver decides — here carol denies them.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runKubectl } from '../../testing/harness/index.ts';
 import { startGatewayWorld, type GatewayWorld } from '../../testing/harness/gateway-world.ts';
+import type { Approval } from '../../src/approval/types.ts';
+import type { Principal } from '../../src/core/principal.ts';
+
+/** An approver, as the approval service sees one (only the groups make her eligible). */
+const CAROL: Principal = { issuer: 'test', subject: 'carol', username: 'carol', groups: ['approvers'], kind: 'person' };
+
+/** The approval `user`'s command opened (polled: kubectl needs a moment to send it). */
+async function pendingApprovalOf(world: GatewayWorld, user: string, since: Date): Promise<Approval> {
+  for (let i = 0; i < 600; i++) {
+    const [a] = await world.approvalStore.list({ states: ['pending'], requester: user, since });
+    if (a) return a;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no approval was opened for ${user}`);
+}
 
 type Expect = 'allow' | { deny: string } | { review: string };
 interface Case {
@@ -76,7 +92,16 @@ for (const version of ['1.27', '1.33']) {
       const label = typeof c.expect === 'string' ? 'allowed' : 'deny' in c.expect ? 'denied' : 'held for review';
       test(`${c.user}: kubectl ${c.args.join(' ')} → ${label}`, async () => {
         const before = world.emulator.requests.length;
-        const r = await runKubectl({ version, kubeconfig: kubeconfigs.get(c.user)!, args: c.args });
+        const started = new Date();
+        const running = runKubectl({ version, kubeconfig: kubeconfigs.get(c.user)!, args: c.args });
+        let approval: Approval | undefined;
+        if (typeof c.expect !== 'string' && 'review' in c.expect) {
+          // Held: kubectl waits while the approval is pending; an approver denies it.
+          approval = await pendingApprovalOf(world, c.user, started);
+          assert.ok(approval.rules.includes(c.expect.review), `held by ${approval.rules.join(', ')}`);
+          await world.gateway.approvals!.deny(approval.id, CAROL, 'not during this test');
+        }
+        const r = await running;
         if (c.expect === 'allow') {
           assert.equal(r.code, 0, `expected success:\n${r.stderr}`);
           const reached = world.emulator.requests.slice(before).filter((q) => q.user?.username === c.user);
@@ -88,10 +113,7 @@ for (const version of ['1.27', '1.33']) {
         // "error: failed to create <kind>: …" with the same message.
         assert.match(r.stderr, /Error from server \(Forbidden\)|error: failed to create/);
         if ('deny' in c.expect) assert.ok(r.stderr.includes(c.expect.deny), r.stderr);
-        else {
-          assert.match(r.stderr, /requires approval/);
-          assert.ok(r.stderr.includes(`rule ${c.expect.review}`), r.stderr);
-        }
+        else assert.ok(r.stderr.includes(`denied by carol: not during this test (approval ${approval!.id}`), r.stderr);
         assert.match(r.stderr, /request [0-9a-f-]{36}/);
         // A refused write never reached the cluster.
         const writes = world.emulator.requests.slice(before).filter((q) => q.method !== 'GET');

@@ -30,6 +30,12 @@ export interface DemoState {
     url: string;
     port: number;
   };
+  /** The Sluice gateway: its base URL (control API under /sluice/v1) and the CA that signed it (`sluice approvals`). */
+  gateway?: {
+    url: string;
+    /** Absolute path of the PEM CA bundle that signed the gateway's certificate. */
+    caFile: string;
+  };
   users: Array<{ name: string; kind: 'person' | 'machine'; groups: string[]; kubeconfig: string }>;
 }
 

@@ -7,7 +7,8 @@
  *                      --exec-credential --demo-dir <dir>` as its exec credential plugin
  *   ca.crt             CA of the demo world (identity provider, gateway, emulator)
  *   sluice.db          the audit trail (bin/sluice audit list --db <dir>/sluice.db)
- *   demo.json          issuer, ports, client ids, the ci-bot secret, the CA path (./demo-state.ts)
+ *   demo.json          issuer, ports, client ids, the ci-bot secret, the CA path, the gateway's
+ *                      URL for `sluice approvals`/`sluice access` (./demo-state.ts)
  *
  * The kubeconfigs point at the gateway; the emulator trusts only the gateway's service account.
  * Server code is imported lazily so that `sluice demo token` (which loads this package's
@@ -127,6 +128,7 @@ export async function startDemo(opts: StartDemoOptions = {}): Promise<DemoWorld>
         machineClients: idp.machineClients,
       },
       kubernetes: { url: server, port: gateway.port },
+      gateway: { url: gateway.url, caFile },
       users: DEMO_USERS.map((u) => ({ name: u.name, kind: u.kind, groups: [...u.groups], kubeconfig: kubeconfigs[u.name] ?? '' })),
     };
     await writeDemoState(dir, state);

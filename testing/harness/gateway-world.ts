@@ -15,6 +15,8 @@ import { pino, type Logger } from 'pino';
 import { createAuditRecorder } from '../../src/audit/recorder.ts';
 import type { AuditStore } from '../../src/store/audit-store.ts';
 import { openSqliteAuditStore } from '../../src/store/sqlite/open-sqlite-audit-store.ts';
+import { openSqliteApprovalStore } from '../../src/store/sqlite/open-sqlite-approval-store.ts';
+import type { ApprovalStore } from '../../src/store/approval-store.ts';
 import { ConfigSchema, type Config } from '../../src/config/schema.ts';
 import { startGateway, type Gateway } from '../../src/gateway/start-gateway.ts';
 import { createDevCa, type DevCa } from '../../src/tls/dev-ca.ts';
@@ -46,6 +48,10 @@ export interface GatewayWorldOptions {
   log?: Logger;
   /** Wrap the audit store the gateway writes to (tests that hold or fail its writes). */
   wrapStore?: (store: AuditStore) => AuditStore;
+  /** The gateway's clock (tests of expiry move it). */
+  now?: () => Date;
+  /** Extra configuration under `approvals` (webhooks, sameAs, timeouts). */
+  approvals?: Record<string, unknown>;
 }
 
 export interface GatewayWorld {
@@ -56,11 +62,14 @@ export interface GatewayWorld {
   emulator: Emulator;
   gateway: Gateway;
   store: AuditStore;
+  approvalStore: ApprovalStore;
   config: Config;
   /** A fresh access token from the identity provider (people: code + PKCE; ci-bot: client credentials). */
   tokenFor(user: string): Promise<string>;
   /** Write `kubeconfig-<user>` pointing at the gateway with a fresh static token; returns its path. */
   kubeconfigFor(user: string, opts?: { namespace?: string; name?: string }): Promise<string>;
+  /** Stop the gateway and start a new one on the same port, configuration and stores (a restart). */
+  restartGateway(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -122,11 +131,15 @@ export async function startGatewayWorld(opts: GatewayWorldOptions): Promise<Gate
       connections: [{ name: DEMO_CONNECTION, server: emulator.url, caFile, tokenFile }],
       policy: { paths: opts.policyPaths ?? [DEMO_POLICY_DIR] },
       store: { sqlite: { path: join(dir, 'sluice.db') } },
+      ...(opts.approvals ? { approvals: opts.approvals } : {}),
     });
     const store = await openSqliteAuditStore(config.store.sqlite);
     closers.push(() => store.close());
     const recorder = createAuditRecorder(opts.wrapStore ? opts.wrapStore(store) : store, { log, closeStore: false });
-    const gateway = await startGateway(config, { log, recorder });
+    const approvalStore = openSqliteApprovalStore({ path: config.store.sqlite.path });
+    closers.push(() => approvalStore.close());
+    const gatewayDeps = { log, recorder, approvalStore, ...(opts.now ? { now: opts.now } : {}) };
+    let gateway = await startGateway(config, gatewayDeps);
     closers.push(() => gateway.close());
 
     const tokenFor = (user: string): Promise<string> => idpTokenFor(idp, user);
@@ -137,8 +150,16 @@ export async function startGatewayWorld(opts: GatewayWorldOptions): Promise<Gate
       caFile,
       idp,
       emulator,
-      gateway,
+      get gateway() {
+        return gateway;
+      },
+      async restartGateway() {
+        const port = gateway.port;
+        await gateway.close();
+        gateway = await startGateway({ ...config, server: { ...config.server, port } }, gatewayDeps);
+      },
       store,
+      approvalStore,
       config,
       tokenFor,
       kubeconfigFor: async (user, o = {}) =>

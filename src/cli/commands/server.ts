@@ -6,6 +6,8 @@ import { createAuditRecorder } from '../../audit/recorder.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { startGateway } from '../../gateway/start-gateway.ts';
 import { createLogger } from '../../log/logger.ts';
+import { createMemoryApprovalStore } from '../../store/memory/memory-approval-store.ts';
+import { openSqliteApprovalStore } from '../../store/sqlite/open-sqlite-approval-store.ts';
 import { openSqliteAuditStore } from '../../store/sqlite/open-sqlite-audit-store.ts';
 import { onShutdown } from '../shutdown.ts';
 
@@ -20,12 +22,14 @@ export function registerServerCommands(program: Command): void {
       if (cfg.store.sqlite.path !== ':memory:') await mkdir(dirname(resolve(cfg.store.sqlite.path)), { recursive: true });
       const store = await openSqliteAuditStore(cfg.store.sqlite);
       const recorder = createAuditRecorder(store, { log });
-      const gateway = await startGateway(cfg, { log, recorder });
+      const approvalStore = cfg.store.sqlite.path === ':memory:' ? createMemoryApprovalStore() : openSqliteApprovalStore({ path: cfg.store.sqlite.path });
+      const gateway = await startGateway(cfg, { log, recorder, approvalStore });
       for (const c of cfg.connections) process.stdout.write(`connection ${c.name}: ${gateway.clusterUrl(c.name)}\n`);
       process.stdout.write(`sluice gateway listening on ${gateway.url}\nready\n`);
       onShutdown(async () => {
         await gateway.close();
         await recorder.close();
+        await approvalStore.close();
       });
     });
 }

@@ -57,6 +57,7 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
 
   const status = upstreamRes.statusCode ?? 502;
   const head = responseHeaders(upstreamRes.rawHeaders).flat();
+  if (ctx.warning) head.push('Warning', `299 - ${JSON.stringify(ctx.warning)}`);
   const delimited = upstreamRes.headers['content-length'] !== undefined;
   let bytesOut = 0;
   let released = false;

@@ -2,7 +2,10 @@
  * The Kubernetes request pipeline: one ordered list of small named stages (each a file under
  * ./pipeline with its own header), then the forward step. docs/architecture.md draws it.
  *
- *   authenticate → resolve-connection → read-body → classify → authorize → record-decision → forward
+ *   authenticate → resolve-connection → read-body → classify → authorize → request-approval
+ *     → record-decision → await-approval → forward
+ *
+ * (request-approval and await-approval act only on requests a review rule holds.)
  *
  * Authentication comes first so that nothing about the deployment (connection names, paths)
  * is revealed to a client without a valid identity.
@@ -15,6 +18,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { authenticate } from './pipeline/authenticate.ts';
 import { authorize } from './pipeline/authorize.ts';
+import { awaitApproval } from './pipeline/await-approval.ts';
+import { requestApproval } from './pipeline/request-approval.ts';
 import { classify } from './pipeline/classify.ts';
 import type { KubeContext, KubernetesDeps, Stage } from './pipeline/context.ts';
 import { readBody } from './pipeline/read-body.ts';
@@ -25,7 +30,7 @@ import { elapsedMs, forwardHttp } from './forward-http.ts';
 import { checkUpgrade, forwardUpgrade } from './forward-upgrade.ts';
 import { rejectUpgrade, sendStatus } from './status.ts';
 
-export const STAGES: readonly Stage[] = [authenticate, resolveConnection, readBody, classify, authorize, recordDecision];
+export const STAGES: readonly Stage[] = [authenticate, resolveConnection, readBody, classify, authorize, requestApproval, recordDecision, awaitApproval];
 
 export interface KubernetesHandler {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
@@ -57,7 +62,8 @@ export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler
   /** Record a refused request (best effort: the refusal stands even if the trail is down). */
   async function recordRejection(ctx: KubeContext, r: Rejection): Promise<void> {
     const error = { code: r.code, message: r.message };
-    const outcome = { status: r.status.code, bytesIn: ctx.bytesIn, bytesOut: 0, durationMs: elapsedMs(ctx), error };
+    // A client that left while its request was held got nothing: status 0.
+    const outcome = { status: r.detail.clientGone ? 0 : r.status.code, bytesIn: ctx.bytesIn, bytesOut: 0, durationMs: elapsedMs(ctx), error };
     try {
       // One record per request: the one record-decision began, if it got that far.
       await (ctx.audit ?? deps.recorder.begin(auditEntry(ctx, error))).complete(outcome);

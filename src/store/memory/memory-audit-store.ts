@@ -69,6 +69,7 @@ function matches(r: AuditRecord, f: AuditListFilter): boolean {
     (f.decision === undefined || r.decision?.effect === f.decision) &&
     (f.code === undefined || r.code === f.code) &&
     (f.connection === undefined || r.connection === f.connection) &&
+    (f.approvalId === undefined || r.approvalId === f.approvalId) &&
     (f.idPrefix === undefined || r.id.startsWith(f.idPrefix)) &&
     (f.since === undefined || t >= f.since.getTime()) &&
     (f.until === undefined || t < f.until.getTime())

@@ -42,6 +42,8 @@ export function toRow(e: AuditBegin, c?: AuditCompletion): Insertable<AuditEvent
     error_code: e.error?.code ?? null,
     error_message: e.error?.message ?? null,
     ...(c ? completionRow(c) : NO_COMPLETION),
+    approval_id: e.approvalId ?? null,
+    detail: e.detail ? JSON.stringify(e.detail) : null,
   };
 }
 
@@ -104,6 +106,8 @@ export function fromRow(r: Row): AuditRecord {
     };
   }
   if (r.error_code !== null) rec.error = { code: r.error_code, message: r.error_message ?? '' };
+  if (r.approval_id !== null) rec.approvalId = r.approval_id;
+  if (r.detail !== null) rec.detail = JSON.parse(r.detail) as Record<string, unknown>;
   if (r.completed_at !== null) {
     rec.outcome = {
       status: num(r.status ?? 0),

@@ -14,6 +14,7 @@ export async function listAuditEvents(db: Kysely<StoreDatabase>, filter: AuditLi
   if (filter.decision !== undefined) q = q.where('decision', '=', filter.decision);
   if (filter.code !== undefined) q = q.where('code', '=', filter.code);
   if (filter.connection !== undefined) q = q.where('connection', '=', filter.connection);
+  if (filter.approvalId !== undefined) q = q.where('approval_id', '=', filter.approvalId);
   // checkFilter allows only hex digits and dashes in a prefix, so it holds no LIKE wildcard.
   if (filter.idPrefix !== undefined) q = q.where('id', 'like', `${filter.idPrefix}%`);
   if (filter.since !== undefined) q = q.where('time', '>=', filter.since.getTime());

@@ -48,8 +48,28 @@ export interface AuditEventsTable {
   completed_at: number | null;
   outcome_error_code: string | null;
   outcome_error_message: string | null;
+  /** The approval a record belongs to (held requests, approval transitions); migration 0002. */
+  approval_id: string | null;
+  /** JSON object: what an event carries beyond the common fields (approval transitions). */
+  detail: string | null;
+}
+
+/** Approvals (held requests and access grants) as JSON documents with the columns queries need. */
+export interface ApprovalsTable {
+  id: string;
+  kind: string;
+  state: string;
+  hash: string;
+  requester_issuer: string;
+  requester_subject: string;
+  requester_username: string;
+  created_at: number;
+  expires_at: number;
+  /** The whole Approval as JSON (dates as ISO strings). */
+  doc: string;
 }
 
 export interface StoreDatabase {
   audit_events: AuditEventsTable;
+  approvals: ApprovalsTable;
 }

@@ -55,6 +55,31 @@ export const SQLITE_MIGRATIONS: Record<string, Migration> = {
       }
     },
   },
+  '0002-approvals': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('audit_events').addColumn('approval_id', 'text').execute();
+      await db.schema.alterTable('audit_events').addColumn('detail', 'text').execute();
+      await db.schema.createIndex('audit_events_approval_id').on('audit_events').columns(['approval_id']).where(sql.ref('approval_id'), 'is not', null).execute();
+      await db.schema
+        .createTable('approvals')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('requester_issuer', 'text', (c) => c.notNull())
+        .addColumn('requester_subject', 'text', (c) => c.notNull())
+        .addColumn('requester_username', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'integer', (c) => c.notNull())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addCheckConstraint('approvals_kind', sql`kind in ('request', 'grant')`)
+        .addCheckConstraint('approvals_state', sql`state in ('pending', 'approved', 'denied', 'expired', 'spent', 'revoked')`)
+        .execute();
+      await db.schema.createIndex('approvals_hash_state').on('approvals').columns(['hash', 'state']).execute();
+      await db.schema.createIndex('approvals_state_expires').on('approvals').columns(['state', 'expires_at']).execute();
+      await db.schema.createIndex('approvals_created').on('approvals').columns(['created_at']).execute();
+    },
+  },
 };
 
 export const sqliteMigrationProvider: MigrationProvider = {

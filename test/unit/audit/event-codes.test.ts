@@ -18,6 +18,8 @@ test('every audit event code is documented in docs/audit-events.md, and nothing 
 test('every field of a full audit record is documented, and nothing else is', () => {
   const full: AuditRecord = {
     ...auditEntry({ error: { code: 'X', message: 'y' } }),
+    approvalId: '00000000-0000-4000-8000-000000000000',
+    detail: {},
     seq: 1,
     outcome: { status: 200, bytesIn: 0, bytesOut: 0, durationMs: 0, completedAt: new Date(), error: { code: 'X', message: 'y' } },
   };

@@ -119,6 +119,17 @@ export function auditStoreConformance(name: string, open: () => Promise<AuditSto
       assert.equal(await store.complete(randomUUID(), completion), false, 'unknown id');
     });
 
+    test('approval id and detail round-trip, and approvalId filters', async () => {
+      const approvalId = randomUUID();
+      const e = { ...auditEntry(), approvalId, detail: { vote: 'approve', reason: 'ok', n: 2, nested: { a: [1] } } };
+      await store.insert(e);
+      const { seq: _s, ...rest } = (await store.get(e.id))!;
+      assert.deepEqual(rest, e);
+      await store.insert(auditEntry());
+      const page = await store.list({ approvalId });
+      assert.deepEqual(page.records.map((r) => r.id), [e.id]);
+    });
+
     test('insert with a completion writes the whole record at once', async () => {
       const e = auditEntry();
       const c = { ...completion, status: 404, error: { code: 'STREAM_ABORTED', message: 'client went away' } };

@@ -1,25 +1,30 @@
 /**
- * Stage 5 — authorize: the pure policy decision. deny → 403 naming the rule (or saying that no
- * rule allows it) and the request id, so kubectl prints why and the person can ask for access;
- * review → 403 "requires approval" until the approval workflow can hold the request (issue #4).
+ * Stage 5 — authorize: the pure policy decision, over the policy and the person's active grants
+ * (time-bound roles). deny → 403 naming the rule (or saying that no rule allows it) and the
+ * request id, so kubectl prints why and the person can ask for access; review → held for
+ * approval by the next stages — or 403 "requires approval" when the gateway runs without
+ * approvals.
  */
-import { decide } from '../../../policy/decide.ts';
+import type { Approval } from '../../../approval/types.ts';
+import { decide, type ActiveGrant } from '../../../policy/decide.ts';
 import type { Stage } from './context.ts';
 import { Rejection } from './rejection.ts';
 
 export const authorize: Stage = {
   name: 'authorize',
   run(ctx) {
-    const decision = decide(ctx.principal!, ctx.attributes!, ctx.deps.policies());
+    const grants = ctx.deps.approvals?.activeGrants() ?? [];
+    const decision = decide(ctx.principal!, ctx.attributes!, ctx.deps.policies(), grants.length ? { grants: grants.map(activeGrant) } : {});
     ctx.decision = decision;
     if (decision.effect === 'allow') return;
     const detail = { rules: decision.rules.map((r) => r.id), errors: decision.errors };
     if (decision.effect === 'review') {
+      if (ctx.deps.approvals) return;
       throw new Rejection(
         'APPROVAL_REQUIRED',
         403,
         'Forbidden',
-        `sluice: ${decision.message}; this gateway cannot hold requests for approval yet, so it is refused (request ${ctx.id})`,
+        `sluice: ${decision.message}; this gateway runs without approvals, so it is refused (request ${ctx.id})`,
         detail,
       );
     }
@@ -32,3 +37,7 @@ export const authorize: Stage = {
     );
   },
 };
+
+function activeGrant(a: Approval): ActiveGrant {
+  return { id: a.id, role: a.grant!.role, username: a.requester.username, issuer: a.requester.issuer, subject: a.requester.subject, activeUntil: a.grant!.activeUntil! };
+}

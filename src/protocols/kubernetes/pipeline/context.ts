@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import type { ApprovalService, OpenedHold } from '../../../approval/types.ts';
 import type { AuditHandle, AuditRecorder } from '../../../audit/types.ts';
 import type { TokenVerifier } from '../../../authn/create-verifier.ts';
 import type { VerifiedPrincipal } from '../../../authn/principal-from-claims.ts';
@@ -21,6 +22,8 @@ export interface KubernetesDeps {
   /** The current policy set (hot-reloaded). */
   policies: () => PolicySet;
   recorder: AuditRecorder;
+  /** Just-in-time approval; without it a `review` decision is refused (APPROVAL_REQUIRED). */
+  approvals?: ApprovalService;
   log: Logger;
   limits: { maxRequestBodyBytes: number; maxBodyDepth: number };
   now?: () => Date;
@@ -56,6 +59,10 @@ export interface KubeContext {
    * reads, whose record forward-http commits before the first byte of the answer is released.
    */
   audit?: AuditHandle;
+  /** A request held for review (stage request-approval): the approval it opened or joined. */
+  hold?: OpenedHold;
+  /** A `Warning` header for the response (kubectl prints it), e.g. who approved a held request. */
+  warning?: string;
   bytesIn: number;
 }
 

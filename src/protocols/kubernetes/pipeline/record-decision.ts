@@ -38,6 +38,7 @@ export function auditEntry(ctx: KubeContext, error?: { code: string; message: st
     };
   }
   if (error) entry.error = error;
+  if (ctx.hold) entry.approvalId = ctx.hold.approval.id;
   return entry;
 }
 
@@ -64,7 +65,7 @@ export const recordDecision: Stage = {
   name: 'record-decision',
   async run(ctx) {
     ctx.audit = ctx.deps.recorder.begin(auditEntry(ctx));
-    if (isRead(ctx)) {
+    if (isRead(ctx) && !ctx.hold) {
       // Written while the request travels; awaited (and a failure answered) before the first byte.
       ctx.audit.commit().catch(() => undefined);
       return;

@@ -1,0 +1,74 @@
+/**
+ * The body of a held request as approvers see it: text, secret values masked, at most 64 KiB.
+ * Approvers must see what they approve (SECURITY.md: "The approver sees the full (masked)
+ * request") but never a Secret's values: `data` and `stringData` values of a Secret (JSON or
+ * YAML) are replaced by a marker (keys kept), and JWTs / bearer tokens anywhere are redacted.
+ * Inline masking (issue #5) will supersede this with its detectors.
+ */
+import { parse as parseYaml } from 'yaml';
+import { redactString } from '../audit/redact-secrets.ts';
+
+export const HELD_BODY_MAX = 64 * 1024;
+export const MASKED = '***';
+
+function maskSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(maskSecrets);
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(o)) {
+    if (o.kind === 'Secret' && (k === 'data' || k === 'stringData') && x && typeof x === 'object') {
+      out[k] = Object.fromEntries(Object.keys(x).map((key) => [key, MASKED]));
+    } else out[k] = maskSecrets(x);
+  }
+  return out;
+}
+
+const maskKeys = (x: unknown): unknown =>
+  x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).map((key) => [key, MASKED])) : MASKED;
+
+/** A JSON-patch path into a Secret's values: `/data`, `/data/password`, `/stringData/…`. */
+const SECRET_VALUE_PATH = /^\/(data|stringData)(\/|$)/;
+
+/**
+ * A body written to the `secrets` resource. Patches (merge, strategic, apply, JSON patch) carry
+ * no `kind`, so the resource says it is a Secret: its top-level `data`/`stringData` values, and
+ * the values of JSON-patch operations on them (or on the whole object), are masked.
+ */
+function maskSecretBody(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    return v.map((op: unknown) => {
+      if (op === null || typeof op !== 'object' || !('value' in op)) return maskSecrets(op);
+      const o = op as { path?: unknown; value: unknown };
+      const path = typeof o.path === 'string' ? o.path : '';
+      if (path === '') return { ...o, value: maskSecretBody(o.value) };
+      if (!SECRET_VALUE_PATH.test(path)) return maskSecrets(o);
+      return { ...o, value: path.split('/').length > 2 ? MASKED : maskKeys(o.value) };
+    });
+  }
+  if (v === null || typeof v !== 'object') return v;
+  const out = maskSecrets(v) as Record<string, unknown>;
+  for (const k of ['data', 'stringData']) if (out[k] !== undefined && out[k] !== null) out[k] = maskKeys(out[k]);
+  return out;
+}
+
+/**
+ * Undefined for no body; binary (protobuf) bodies are described, not shown. `secret`: the body is
+ * written to the core `secrets` resource (a patch of a Secret has no `kind` to tell).
+ */
+export function heldBodyText(body: Buffer | undefined, contentType: string | undefined, secret = false): string | undefined {
+  if (!body || body.length === 0) return undefined;
+  const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (type.includes('protobuf')) return `(${body.length} bytes of ${type})`;
+  let text = body.toString('utf8');
+  try {
+    const parsed: unknown = type.includes('yaml') ? parseYaml(text) : JSON.parse(text);
+    text = JSON.stringify(secret ? maskSecretBody(parsed) : maskSecrets(parsed), null, 2);
+  } catch {
+    // Not JSON/YAML (the pipeline would have refused a malformed one): show it redacted, unless
+    // it is written to a Secret — then nothing of it is shown.
+    if (secret) return `(${body.length} bytes of ${type}, not shown: written to a Secret)`;
+  }
+  text = redactString(text);
+  return text.length > HELD_BODY_MAX ? `${text.slice(0, HELD_BODY_MAX)}\n… (cut at ${HELD_BODY_MAX} characters of ${text.length})` : text;
+}
