@@ -8,7 +8,13 @@
  *                   seed, kubeconfig }  (the bench writes it into its temp folder)
  * Prints `emulator: <url>` once listening and writes an admin kubeconfig to `kubeconfig`.
  * Request recording is off: the emulator is the fixed baseline here, not what is measured.
+ *
+ * BENCH_EMULATOR_DELETE_LOG=<file> (bench/world.ts sets it): append one JSON line per DELETE as
+ * soon as its headers are parsed, `{time, method, url}` with time = performance.timeOrigin +
+ * performance.now() (ms since the epoch, sub-ms; the bench process uses the same clock), so
+ * bench/approvals.ts can tell when a released held request reached the API server.
  */
+import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { writeKubeconfig } from '../testing/harness/kubeconfig.ts';
 import { startEmulator, type UserInfo } from '../testing/kube-emulator/index.ts';
@@ -34,6 +40,15 @@ const emu = await startEmulator({
   seed: opts.seed,
   record: false,
 });
+const deleteLog = process.env.BENCH_EMULATOR_DELETE_LOG;
+if (deleteLog) {
+  const out = createWriteStream(deleteLog, { flags: 'a' });
+  emu.server.prependListener('request', (req: { method?: string; url?: string }) => {
+    if (req.method !== 'DELETE') return;
+    const time = performance.timeOrigin + performance.now();
+    out.write(`${JSON.stringify({ time, method: req.method, url: req.url })}\n`);
+  });
+}
 await writeKubeconfig({ path: opts.kubeconfig, server: emu.url, caCert: emu.caCert, user: 'emulator-admin', cluster: 'emulator', token: emu.adminToken });
 process.stdout.write(`emulator: ${emu.url}\n`);
 const stop = (): void => {

@@ -32,6 +32,8 @@ export const USER = 'bob';
 export const HOST = '127.0.0.1';
 export const GET_PATH = `/api/v1/namespaces/${NAMESPACE}/pods/pod-1`;
 export const LIST_PATH = `/api/v1/namespaces/${NAMESPACE}/pods`;
+/** In the temp folder: the DELETEs the emulator received, with their times (bench/emulator-process.ts). */
+const DELETE_LOG = 'emulator-deletes.jsonl';
 
 export interface Target {
   name: string;
@@ -93,7 +95,9 @@ async function startEmulatorProcess(dir: string, tls: { cert: string; key: strin
     }),
     { mode: 0o600 },
   );
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/emulator-process.ts'), optsFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The emulator logs every DELETE it receives, with its time (bench/approvals.ts).
+  const env = { ...process.env, BENCH_EMULATOR_DELETE_LOG: join(dir, DELETE_LOG) };
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/emulator-process.ts'), optsFile], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const m = await waitForLine(proc, /emulator: (https:\/\/\S+)/, 'emulator');
   const cfg = parse(await readFile(kubeconfig, 'utf8')) as { users: { user: { token: string } }[] };
   const adminToken = cfg.users[0]!.user.token;
@@ -181,6 +185,10 @@ export interface BenchWorld {
   gwPid: number;
   /** The gateway's audit database (plus its -wal file): size in bytes. */
   auditBytes(): number;
+  /** A fresh access token of a demo identity (e.g. carol, an approver) from the identity provider. */
+  tokenFor(user: string): Promise<string>;
+  /** JSON lines `{time, method, url}`, one per DELETE the emulator received (bench/emulator-process.ts). */
+  deleteLog: string;
   stop(): Promise<void>;
 }
 
@@ -268,7 +276,9 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
       }
       return n;
     };
-    return { dir, emu, proxy: proxy ?? gw, gw, ...(gwNormal ? { gwNormal } : {}), gwPid: gw.proc.pid!, auditBytes, stop };
+    const tokenFor = (user: string): Promise<string> => idp.tokenFor(user);
+    const deleteLog = join(dir, DELETE_LOG);
+    return { dir, emu, proxy: proxy ?? gw, gw, ...(gwNormal ? { gwNormal } : {}), gwPid: gw.proc.pid!, auditBytes, tokenFor, deleteLog, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -6,11 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyWebhookSignature } from '../../src/approval/webhooks.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Approval } from '../../src/approval/types.ts';
 import type { Principal } from '../../src/core/principal.ts';
@@ -31,13 +34,37 @@ const person = (username: string, groups: string[]): Principal => ({ issuer: wor
 const carol = (): Principal => person('carol', ['approvers']);
 const alice = (): Principal => person('alice', ['sre', 'approvers']);
 
+/** A webhook receiver: what the gateway POSTed, with the signature checked. */
+const WEBHOOK_SECRET = 'approval-webhook-test-secret';
+const deliveries: { type: string; approvalId: string; signed: boolean }[] = [];
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += String(c)));
+  req.on('end', () => {
+    const parsed = JSON.parse(body) as { type: string; approval: { id: string } };
+    deliveries.push({ type: parsed.type, approvalId: parsed.approval.id, signed: verifyWebhookSignature(WEBHOOK_SECRET, req.headers['sluice-signature'] as string, body) });
+    res.writeHead(204).end();
+  });
+});
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sluice-approvals-'));
-  world = await startGatewayWorld({ dir, now, approvals: { sameAs: [{ person: 'alice', identities: ['ci-bot'] }] } });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const secretFile = join(dir, 'webhook.secret');
+  await writeFile(secretFile, WEBHOOK_SECRET);
+  world = await startGatewayWorld({
+    dir,
+    now,
+    approvals: {
+      sameAs: [{ person: 'alice', identities: ['ci-bot'] }],
+      webhooks: [{ name: 'test', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, format: 'json', secretFile, events: ['approval.requested', 'approval.approved'] }],
+    },
+  });
   for (const u of ['alice', 'bob', 'carol']) kubeconfigs.set(u, await world.kubeconfigFor(u));
 });
 after(async () => {
   await world?.stop();
+  receiver.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -114,6 +141,16 @@ describe('a held request', () => {
     const spent = await world.approvalStore.get(a!.id);
     assert.equal(spent?.state, 'spent');
 
+    // The webhook heard about it: asked, then approved, each delivery signed.
+    for (let i = 0; i < 200 && deliveries.filter((d) => d.approvalId === a!.id).length < 2; i++) await sleep(25);
+    assert.deepEqual(
+      deliveries.filter((d) => d.approvalId === a!.id),
+      [
+        { type: 'approval.requested', approvalId: a!.id, signed: true },
+        { type: 'approval.approved', approvalId: a!.id, signed: true },
+      ],
+    );
+
     // The trail: the request record names the approval; the transitions are events.
     const records = (await world.store.list({ approvalId: a!.id })).records;
     const codes = records.map((x) => x.code).sort();
@@ -121,6 +158,29 @@ describe('a held request', () => {
     const req = records.find((x) => x.code === 'kubernetes.request')!;
     assert.equal(req.decision?.effect, 'review');
     assert.equal(req.outcome?.status, 200);
+    const cli = await sluice('carol', ['audit', 'list', '--approval', a!.id, '--db', world.config.store.sqlite.path, '--json']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual((JSON.parse(cli.stdout) as { records: { code: string }[] }).records.map((x) => x.code).sort(), codes);
+  });
+
+  test('`sluice approvals --watch` prints a held request as it comes', async () => {
+    const token = await world.tokenFor('carol');
+    const watch = spawn(SLUICE, ['approvals', '--watch'], { env: { ...process.env, SLUICE_SERVER: world.gateway.url, SLUICE_CA: world.caFile, SLUICE_TOKEN: token } });
+    let out = '';
+    watch.stdout.on('data', (c: Buffer) => (out += String(c)));
+    try {
+      await sleep(500); // connected and past its snapshot
+      createPod('prod', 'web-watched');
+      const started = now();
+      const held = kubectl('bob', ['-n', 'prod', 'delete', 'pod', 'web-watched', '--wait=false']);
+      const [a] = await pendingOf('bob', started);
+      for (let i = 0; i < 200 && !out.includes(a!.id.slice(0, 8)); i++) await sleep(25);
+      assert.match(out, new RegExp(`${a!.id.slice(0, 8)}.*bob.*web-watched`));
+      await world.gateway.approvals!.deny(a!.id, carol(), 'watched it');
+      assert.notEqual((await held).code, 0);
+    } finally {
+      watch.kill();
+    }
   });
 
   test('an approval never serves another request: replay on another pod opens its own approval', async () => {

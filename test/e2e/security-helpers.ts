@@ -305,3 +305,21 @@ export function headerValues(r: RecordedRequest, name: string): string[] {
   const v = r.headers[name];
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
+
+/**
+ * Requests a review rule holds wait for an approver: this plays carol (approvers) and denies the
+ * next approval `user` opens after now, with `reason`. Resolves with the approval's id.
+ */
+export async function denyNextHeld(world: GatewayWorld, user: string, reason = 'denied by the test'): Promise<string> {
+  const since = new Date(Date.now() - 1000);
+  const carol = { issuer: world.idp.issuer, subject: 'carol', username: 'carol', groups: ['approvers'], kind: 'person' as const };
+  for (let i = 0; i < 1200; i++) {
+    const [a] = await world.approvalStore.list({ states: ['pending'], requester: user, since });
+    if (a) {
+      await world.gateway.approvals!.deny(a.id, carol, reason);
+      return a.id;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no approval of ${user} to deny`);
+}

@@ -14,6 +14,7 @@ import {
   assertStatus,
   auditRecord,
   emulatorMark,
+  denyNextHeld,
   emulatorSince,
   headerValues,
   rawExchange,
@@ -190,8 +191,9 @@ describe('SECURITY.md Kubernetes authorization (HTTP requests)', { timeout: 300_
 
   test('DELETE on a collection is deletecollection (bob in prod: held for review, not a plain delete)', { timeout: 15_000 }, async () => {
     for (const query of ['', '?labelSelector=app%3Ddb']) {
+      const denied = denyNextHeld(sw.world, 'bob', 'no mass deletes');
       const { r, rec } = await expectRefused({ method: 'DELETE', path: `${API}/namespaces/prod/pods${query}`, token: bob }, 403, 'Forbidden', `DELETE pods${query}`);
-      assert.match(String(r.json?.message), /deleting in prod needs an approver/);
+      assert.match(String(r.json?.message), new RegExp(`denied by carol: no mass deletes \\(approval ${await denied}`));
       assert.equal(rec.attributes?.verb, 'deletecollection');
       assert.equal(rec.attributes?.resource, 'pods');
       assert.equal(rec.attributes?.name, '');
@@ -202,10 +204,11 @@ describe('SECURITY.md Kubernetes authorization (HTTP requests)', { timeout: 300_
 
   test('kubectl delete namespace prod (alice) is a delete of namespace prod: held, and prod still exists', { timeout: 60_000 }, async () => {
     const mark = emulatorMark(sw.world);
+    const denied = denyNextHeld(sw.world, 'alice', 'not the whole namespace');
     const k = await runKubectl({ version: '1.33', kubeconfig: await sw.kubeconfig('alice'), args: ['delete', 'namespace', 'prod', '--wait=false'], timeoutMs: 45_000 });
     assert.notEqual(k.code, 0, k.stdout);
     assert.match(k.stderr, /Error from server \(Forbidden\)/);
-    assert.match(k.stderr, /deleting in prod needs a second pair of eyes/);
+    assert.match(k.stderr, new RegExp(`denied by carol: not the whole namespace \\(approval ${await denied}`));
     assert.ok(!emulatorSince(sw.world, mark).some((q) => q.method === 'DELETE'), 'a DELETE reached the cluster');
     const id = /request ([0-9a-f-]{36})/.exec(k.stderr)?.[1];
     const rec = await auditRecord(sw.world, id);

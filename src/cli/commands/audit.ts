@@ -23,6 +23,7 @@ interface ListOptions extends StoreOptions {
   verb?: string;
   namespace?: string;
   decision?: string;
+  approval?: string;
   since?: string;
   until?: string;
   limit?: string;
@@ -69,6 +70,12 @@ function buildFilter(o: ListOptions): AuditListFilter {
     }
     f.decision = o.decision as Effect;
   }
+  if (o.approval !== undefined) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(o.approval)) {
+      throw new SluiceError('AUDIT_QUERY_INVALID', `--approval ${JSON.stringify(o.approval)}: expected the full approval id (sluice approvals show prints it)`);
+    }
+    f.approvalId = o.approval;
+  }
   const now = new Date();
   if (o.since !== undefined) f.since = parseTimeBound(o.since, '--since', now);
   if (o.until !== undefined) f.until = parseTimeBound(o.until, '--until', now);
@@ -94,6 +101,7 @@ export function registerAuditCommands(program: Command): void {
     .option('--verb <verb>', 'only this Kubernetes verb (get, list, watch, create, update, patch, delete, …)')
     .option('--namespace <ns>', 'only this namespace')
     .option('--decision <effect>', 'only this decision: allow, deny or review')
+    .option('--approval <id>', 'only the records of one approval: its held requests and its transitions (approval.*)')
     .option('--since <when>', 'from this time on: a duration back from now (90s, 15m, 1h, 7d) or an ISO 8601 time')
     .option('--until <when>', 'before this time (same forms as --since)')
     .option('--limit <n>', `at most this many records (1–${AUDIT_LIST_MAX_LIMIT}, default 50)`)
