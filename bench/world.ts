@@ -125,8 +125,8 @@ async function startGatewayProcess(dir: string, configFile: string, ca: string, 
   // The gateway's own log (pino JSON on stderr) goes to a file in the temp folder.
   const log = createWriteStream(join(dir, `gateway-${name.replace(/\W+/g, '-')}.log`));
   proc.stderr!.pipe(log);
-  const m = await waitForLine(proc, /connection demo: (https:\/\/\S+)/, 'sluice server');
-  await waitForLine(proc, /^ready$/m, 'sluice server').catch(() => undefined);
+  // One wait for both lines: they often arrive in one chunk, which a second wait would miss.
+  const m = await waitForLine(proc, /connection demo: (https:\/\/\S+)[\s\S]*?^ready$/m, 'sluice server');
   return { name, base: m[1]!, headers: { authorization: `Bearer ${token}` }, ca, proc };
 }
 

@@ -394,7 +394,7 @@ export async function createApprovalService(opts: ApprovalServiceOptions): Promi
         throw new SluiceError('APPROVAL_REQUIRED', `too many requests are held for approval (${opts.maxHeld}); try again later`, { maxHeld: opts.maxHeld });
       }
       const p = input.principal;
-      const hash = requestHash({ issuer: p.issuer, subject: p.subject, connection: input.connection, method: input.method, path: input.path, query: input.query, ...(input.body ? { body: input.body } : {}) });
+      const hash = requestHash({ issuer: p.issuer, subject: p.subject, connection: input.connection, method: input.method, path: input.path, query: input.query, ...(input.body ? { body: input.body } : {}), ...(input.body?.length && input.contentType ? { contentType: input.contentType } : {}) });
       return openOrJoin(input, hash);
     },
 

@@ -155,7 +155,7 @@ export const StoreSchema = z
           .string()
           .min(1)
           .default('.sluice/sluice.db')
-          .describe('SQLite database file of the embedded store (audit records), relative to the working directory; its folder is created. `:memory:` keeps everything in memory and loses it at exit (tests only). `sluice audit` reads this file.'),
+          .describe('SQLite database file of the embedded store (audit records and approvals), relative to the working directory; its folder is created. `:memory:` keeps everything in memory and loses it at exit (tests only). `sluice audit` reads this file.'),
         synchronous: z
           .enum(['full', 'normal'])
           .default('full')
@@ -166,7 +166,7 @@ export const StoreSchema = z
       .describe('The embedded SQLite store (single gateway node). WAL journal; a request\'s record is committed before the request is forwarded (reads: before the first byte of the answer), see `synchronous`.'),
   })
   .strict()
-  .describe('Where Sluice keeps its state: audit records now; approvals later. PostgreSQL (for several gateway replicas) will be an alternative to `sqlite`.');
+  .describe('Where Sluice keeps its state: audit records and approvals. PostgreSQL (for several gateway replicas) will be an alternative to `sqlite`.');
 
 const configDuration = z
   .string()
@@ -174,7 +174,7 @@ const configDuration = z
 
 export const WebhookSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a name is lower-case letters, digits and dashes').describe('Name of the webhook in logs and audit records.'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a name is lower-case letters, digits and dashes').describe('Name of the webhook in the gateway log.'),
     url: z.string().url().describe('Where to POST (https in production).'),
     format: z
       .enum(['slack', 'json'])
@@ -199,7 +199,7 @@ export const ApprovalsSchema = z
       .min(1)
       .default(['approvers'])
       .describe('Groups whose members may approve when a review rule or role names no `approvers`.'),
-    defaultTimeout: configDuration.default('10m').describe('How long a held request waits for a decision when its rule sets no `timeout`; then it is denied (expired).'),
+    defaultTimeout: configDuration.default('10m').describe('How long a held request (or an access request) waits for a decision when its rule or role sets no `timeout`; then the approval expires and held requests get 403. Also the window an approved request has to run once.'),
     maxHeld: z.number().int().min(1).max(1_000_000).default(10_000).describe('Requests held at once; beyond this a request that needs approval is refused with 503 instead of being held.'),
     consoleUrl: z.string().url().optional().describe('Base URL of the web console; approve and deny links in webhook messages point there.'),
     sameAs: z

@@ -134,6 +134,8 @@ export async function startDemo(opts: StartDemoOptions = {}): Promise<DemoWorld>
     await writeDemoState(dir, state);
     opts.log?.info({ dir }, 'demo folder written');
     const db = world.config.store.sqlite.path;
+    // The CLI looks for the demo in ./.sluice/demo unless told otherwise.
+    const demoDirFlag = dir === resolve('.sluice/demo') ? '' : ` --demo-dir ${dir}`;
 
     return {
       dir,
@@ -159,7 +161,7 @@ export async function startDemo(opts: StartDemoOptions = {}): Promise<DemoWorld>
           '',
           `try: kubectl --kubeconfig ${kubeconfigs.bob ?? join(dir, 'kubeconfig-bob')} get pods -n dev`,
           `     kubectl --kubeconfig ${kubeconfigs.bob ?? join(dir, 'kubeconfig-bob')} delete pod db-0 -n prod   (needs approval)`,
-          `approve it, as carol, in another terminal (docs/approvals.md):`,
+          'approve it, as carol, in another terminal (docs/approvals.md):',
           `     SLUICE_TOKEN=$(bin/sluice demo token carol${demoDirFlag}) bin/sluice approvals${demoDirFlag}`,
           `     SLUICE_TOKEN=$(bin/sluice demo token carol${demoDirFlag}) bin/sluice approve <id>${demoDirFlag}`,
           '',

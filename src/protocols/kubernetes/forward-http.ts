@@ -1,5 +1,5 @@
 /**
- * Stage 7 (plain requests) — forward upstream and stream the answer back.
+ * Stage 9 (plain requests) — forward upstream and stream the answer back.
  *
  * Nothing is buffered beyond one chunk, and the audit rules hold for every answer:
  * - no byte is released before the request's record is durable;

@@ -1,5 +1,5 @@
 /**
- * Stage 7 (upgrades) — exec, attach and port-forward over WebSocket or SPDY/3.1. The request was
+ * Stage 9 (upgrades) — exec, attach and port-forward over WebSocket or SPDY/3.1. The request was
  * authorized before this point; it is forwarded with Sluice's credentials and, only when the
  * API server answers `101 Switching Protocols`, the two sockets are spliced. Any other answer is
  * passed to the client and the connection is closed: no raw tunnel is ever left open behind a
@@ -50,7 +50,9 @@ export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstByte
   await new Promise<void>((resolve, reject) => {
     upstreamReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
       // Node emits 'upgrade' only for 101 Switching Protocols.
-      socket.write(head(101, 'Switching Protocols', responseHeaders(res.rawHeaders, true).concat([['Connection', 'Upgrade']])));
+      const extra: [string, string][] = [['Connection', 'Upgrade']];
+      if (ctx.warning) extra.push(['Warning', `299 - ${JSON.stringify(ctx.warning)}`]);
+      socket.write(head(101, 'Switching Protocols', responseHeaders(res.rawHeaders, true).concat(extra)));
       if (upstreamHead.length) {
         bytesOut += upstreamHead.length;
         socket.write(upstreamHead);

@@ -84,3 +84,10 @@ test('fields cannot run into each other', () => {
 test('the hash is lower-case hex SHA-256', () => {
   assert.match(h(), /^[0-9a-f]{64}$/);
 });
+
+test('the media type of a body is part of the request: the same bytes as another patch type are another request', () => {
+  const base = { issuer: 'https://idp', subject: 'bob', connection: 'demo', method: 'PATCH', path: '/api/v1/namespaces/prod/configmaps/app', query: '', body: Buffer.from('{"data":{"a":"b"}}') };
+  const merge = requestHash({ ...base, contentType: 'application/merge-patch+json' });
+  assert.equal(merge, requestHash({ ...base, contentType: 'application/merge-patch+json; charset=utf-8' }), 'parameters of the media type do not matter');
+  assert.notEqual(merge, requestHash({ ...base, contentType: 'application/strategic-merge-patch+json' }));
+});

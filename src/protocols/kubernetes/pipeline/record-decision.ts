@@ -1,5 +1,5 @@
 /**
- * Stage 6 — record the decision. A request that can change anything is forwarded only once its
+ * Stage 7 — record the decision. A request that can change anything is forwarded only once its
  * record is durable; if the audit trail cannot take the record, the request is refused with 503
  * and nothing reaches the cluster (fail closed). A read is forwarded while its record is being
  * written (the commit and the API server's answer overlap); forward-http waits for the record

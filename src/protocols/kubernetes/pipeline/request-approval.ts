@@ -39,7 +39,7 @@ export const requestApproval: Stage = {
     } catch (e) {
       const busy = isSluiceError(e) && e.code === 'APPROVAL_REQUIRED';
       throw new Rejection(
-        busy ? 'APPROVAL_REQUIRED' : 'AUDIT_UNAVAILABLE',
+        busy ? 'APPROVAL_REQUIRED' : 'STORE_UNAVAILABLE',
         503,
         'ServiceUnavailable',
         busy ? `sluice: ${d.message}, but ${(e as Error).message} (request ${ctx.id})` : `sluice: ${d.message}, but the approval could not be recorded, so the request was refused (request ${ctx.id})`,
