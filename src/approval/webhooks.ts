@@ -23,6 +23,7 @@ import type { z } from 'zod';
 import type { WebhookSchema } from '../config/schema.ts';
 import { SluiceError } from '../core/errors.ts';
 import { VERSION } from '../core/version.ts';
+import { durationMs } from '../core/duration.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Approval, ApprovalEvent, ApprovalPerson } from './types.ts';
 
@@ -60,12 +61,6 @@ const MAX_ATTEMPTS = 3;
 /** Wait before attempt 2 and attempt 3. */
 const BACKOFF_MS = [500, 2000];
 
-/** `1h30m` → milliseconds (the config's duration syntax, already validated by the schema). */
-function durationMs(d: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d);
-  const [h, min, s] = [m?.[1], m?.[2], m?.[3]].map((x) => Number(x ?? 0));
-  return ((h ?? 0) * 3600 + (min ?? 0) * 60 + (s ?? 0)) * 1000;
-}
 
 async function readSecret(hook: WebhookConfig): Promise<string | undefined> {
   if (!hook.secretFile) {

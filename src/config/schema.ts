@@ -4,6 +4,7 @@
  * checks that every option has a description and that the document is current.
  * Defaults live here too, so an empty file is a valid configuration.
  */
+import { DURATION_PATTERN } from '../core/duration.ts';
 import { z } from 'zod';
 import { IssuersSchema } from '../authn/issuer-config.ts';
 
@@ -168,9 +169,7 @@ export const StoreSchema = z
   .strict()
   .describe('Where Sluice keeps its state: audit records and approvals. PostgreSQL (for several gateway replicas) will be an alternative to `sqlite`.');
 
-const configDuration = z
-  .string()
-  .regex(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, 'a duration such as 30s, 15m, 1h or 1h30m');
+const configDuration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 1h or 1h30m');
 
 export const WebhookSchema = z
   .object({

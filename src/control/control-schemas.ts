@@ -13,7 +13,8 @@ export const MAX_REASON_LENGTH = 2000;
 export const MAX_LIST_LIMIT = 1000;
 
 /** Same syntax as policy durations (src/policy/schema.ts). */
-export const DURATION = /^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/;
+import { DURATION_PATTERN as DURATION } from '../core/duration.ts';
+export { DURATION };
 
 const reason = z.string().trim().min(1, 'must not be empty').max(MAX_REASON_LENGTH);
 
@@ -46,12 +47,7 @@ export const ListQuery = z.strictObject({
     .optional(),
 });
 
-/** `1h30m` → milliseconds (the string already matched DURATION). */
-export function durationMs(d: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d);
-  if (!m) return NaN;
-  return (Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000;
-}
+export { durationMs } from '../core/duration.ts';
 
 /** Validate `value` against `schema`, or throw `code` naming every problem. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, code: ErrorCode, what: string): z.output<T> {

@@ -16,6 +16,7 @@ import type { ApprovalStore } from '../store/approval-store.ts';
 import { createTokenVerifier } from '../authn/create-verifier.ts';
 import type { Config } from '../config/schema.ts';
 import { SluiceError } from '../core/errors.ts';
+import { durationMs } from '../core/duration.ts';
 import { parsePolicies } from '../policy/load-policies.ts';
 import type { PolicySet } from '../policy/policy-set.ts';
 import { watchPolicies } from '../policy/watch-policies.ts';
@@ -49,12 +50,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Parses a duration of the configuration (`10m`, `1h30m`, `45s`) to milliseconds. */
-function durationMs(d: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d);
-  if (!m) throw new SluiceError('CONFIG_INVALID', `bad duration ${JSON.stringify(d)}`);
-  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
-}
 
 /**
  * Webhooks hear about a held request when approvers are to be asked: at once, or — for a rule

@@ -3,6 +3,8 @@
  * documented here where it is defined and explained with examples in docs/policy.md.
  * Structural checks live here; compile-rule.ts compiles globs and CEL conditions.
  */
+import { DURATION_PATTERN, durationMs } from '../core/duration.ts';
+export { durationMs };
 import { z } from 'zod';
 
 const EFFECTS = ['allow', 'deny', 'review'] as const;
@@ -25,7 +27,7 @@ const nonResourceURL = z
   .regex(/^(\*|\/[^*\s]*\*?)$/, 'a non-resource URL is a path starting with "/", optionally ending in "*" (prefix match)')
   .describe('A URL path such as `/version`, or a prefix ending in `*` such as `/apis/*`.');
 
-const DURATION = /^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/;
+const DURATION = DURATION_PATTERN;
 const duration = z
   .string()
   .regex(DURATION, 'a duration such as 30s, 15m, 1h or 1h30m')
@@ -141,12 +143,6 @@ export const RoleSchema = z
   })
   .strict();
 
-/** Milliseconds of a validated duration (`1h30m`). */
-export function durationMs(d: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d);
-  const [h, min, s] = [m?.[1], m?.[2], m?.[3]].map((x) => Number(x ?? 0));
-  return ((h ?? 0) * 3600 + (min ?? 0) * 60 + (s ?? 0)) * 1000;
-}
 
 export type PolicyRule = z.infer<typeof RuleSchema>;
 export type RoleRule = z.infer<typeof RoleRuleSchema>;
