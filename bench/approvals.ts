@@ -28,7 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { percentile } from './latency.ts';
-import { USER, call, rssMb, startBenchWorld, type BenchWorld } from './world.ts';
+import { USER, call, rssMb, startBenchWorld, type BenchWorld, type Target } from './world.ts';
 
 /** policies/demo: developers/delete-prod holds bob's deletes here; approvers (carol) decide. */
 export const APPROVAL_NAMESPACE = 'prod';
@@ -84,6 +84,8 @@ export interface HeldResult {
   openSeconds: number;
   /** Requests still open (no answer, no error) just before they were approved. */
   openBeforeRelease: number;
+  /** The gateway's RSS when this bench began (before the approve rounds). */
+  rssIdleMb: number;
   rssBeforeMb: number;
   rssSamplesMb: number[];
   rssPeakMb: number;
@@ -229,19 +231,25 @@ interface ApprovalJson {
 }
 
 /**
- * Both measurements against world.gw (audit store synchronous=full, approvals in the same SQLite
- * file). `log` reports progress.
+ * Both measurements against `gateway` (default world.gw; audit store synchronous=full, approvals
+ * in the same SQLite file). bench/run.ts passes a fresh one (world.startGateway), so that the RSS
+ * figure does not start from what the watches left in the gateway's memory. `log` reports progress.
  */
-export async function approvalsBench(world: BenchWorld, log: (msg: string) => void = console.log): Promise<ApprovalsResult> {
+export async function approvalsBench(world: BenchWorld, log: (msg: string) => void = console.log, gateway: Target = world.gw): Promise<ApprovalsResult> {
   const rounds = Math.round(envNumber('BENCH_APPROVALS', 200));
   const warmup = Math.max(5, Math.round(rounds / 10));
   const heldN = Math.round(envNumber('BENCH_APPROVALS_HELD', 1000));
   const holdSeconds = envNumber('BENCH_APPROVALS_HOLD_SECONDS', 5);
+  // They are found (and approved) through one list call, which returns at most 1,000.
+  if (heldN > 1000) throw new Error('BENCH_APPROVALS_HELD is at most 1000 (the control API lists at most 1000 approvals)');
   const limit = openFileLimit();
   // Each process holds one socket per held request (the gateway two once they are released).
   if (limit < 2 * heldN + 500) throw new Error(`open-file limit ${limit} is too low for ${heldN} held requests: raise it (ulimit -n ${2 * heldN + 500}) or lower BENCH_APPROVALS_HELD`);
 
-  const { gw, emu } = world;
+  const gw = gateway;
+  const gwPid = gw.proc.pid!;
+  const { emu } = world;
+  const rssIdleMb = rssMb(gwPid);
   const origin = new URL(gw.base).origin;
   const kube = (path: string): string => gw.base + path;
   const control = (path: string): string => `${origin}/sluice/v1${path}`;
@@ -334,7 +342,7 @@ export async function approvalsBench(world: BenchWorld, log: (msg: string) => vo
     // ---- 2. N held at once
     log(`approvals: ${heldN} held requests at once, held ${holdSeconds} s…`);
     await sleep(1000);
-    const rssBeforeMb = rssMb(world.gwPid);
+    const rssBeforeMb = rssMb(gwPid);
     interface Held {
       path: string;
       status?: number | 'error';
@@ -360,18 +368,18 @@ export async function approvalsBench(world: BenchWorld, log: (msg: string) => vo
     let listed: ApprovalJson[] = [];
     const openDeadline = Date.now() + 60_000;
     for (;;) {
-      listed = (await pending(Math.min(1000, Math.max(heldN, 1)))).filter((a) => a.request && mine.has(a.request.path));
+      listed = (await pending(heldN)).filter((a) => a.request && mine.has(a.request.path));
       const allHeld = listed.length >= heldN && listed.every((a) => held.held.has(a.id));
       if (allHeld || Date.now() > openDeadline || hs.every((h) => h.status !== undefined)) break;
       await sleep(250);
     }
     for (const a of listed) byPath.get(a.request!.path)!.id = a.id;
     const openSeconds = (Date.now() - started) / 1000;
-    const samples: number[] = [rssMb(world.gwPid)];
+    const samples: number[] = [rssMb(gwPid)];
     const holdUntil = Date.now() + holdSeconds * 1000;
     while (Date.now() < holdUntil) {
       await sleep(500);
-      samples.push(rssMb(world.gwPid));
+      samples.push(rssMb(gwPid));
     }
     const rssPeakMb = Math.max(...samples);
     const openBeforeRelease = hs.filter((h) => h.status === undefined).length;
@@ -390,7 +398,9 @@ export async function approvalsBench(world: BenchWorld, log: (msg: string) => vo
         }
       }),
     );
-    await Promise.race([Promise.all(answered), sleep(60_000)]);
+    const bound = new AbortController();
+    await Promise.race([Promise.all(answered), sleep(60_000, undefined, { signal: bound.signal }).catch(() => undefined)]);
+    bound.abort();
     const releaseSeconds = (Date.now() - releaseStarted) / 1000;
     await sleep(500);
     deletes.read();
@@ -407,7 +417,7 @@ export async function approvalsBench(world: BenchWorld, log: (msg: string) => vo
     }
     massAgent.destroy();
     await sleep(2000);
-    const rssAfterMb = rssMb(world.gwPid);
+    const rssAfterMb = rssMb(gwPid);
 
     return {
       rounds,
@@ -424,6 +434,7 @@ export async function approvalsBench(world: BenchWorld, log: (msg: string) => vo
         heldLogged: listed.filter((a) => held.held.has(a.id)).length,
         openSeconds,
         openBeforeRelease,
+        rssIdleMb,
         rssBeforeMb,
         rssSamplesMb: samples,
         rssPeakMb,
@@ -484,7 +495,8 @@ export function approvalsMethod(r: ApprovalsResult): string {
   keep-alive connection). *To upstream*: t0 → the emulator received the DELETE (the emulator
   process logs each DELETE's arrival; both processes read \`performance.timeOrigin +
   performance.now()\`). *To client*: t0 → the last byte of the DELETE's answer at ${USER}'s client.
-  The approval store is the gateway's SQLite file (\`synchronous=FULL\`).
+  The approvals live in the audit trail's SQLite file, on their own connection, each change
+  committed with \`synchronous=FULL\` (an fsync on the gateway's event loop).
 - **Approvals: ${r.held.n} held at once.** ${r.held.n} such DELETEs of distinct pods (distinct approvals), one TLS
   connection each, opened in batches of 50; once the gateway lists all ${r.held.n} as pending and has
   logged each as held, its RSS is sampled every 0.5 s for ${r.held.holdSeconds} s. Extra RSS = peak while held − the
@@ -510,7 +522,7 @@ Failed rounds: ${r.roundErrors}; answers carrying the gateway's \`Warning: … a
 
 ### Approvals: ${h.n} requests held at once
 - pending approvals listed: ${h.pendingListed}; logged as held: ${h.heldLogged} (all within ${f2(h.openSeconds)} s); still open after ${h.holdSeconds} s: ${h.openBeforeRelease}
-- gateway RSS: ${f0(h.rssBeforeMb)} MB before, peak ${f0(h.rssPeakMb)} MB while held (**+${f0(h.extraMb)} MB**; samples ${h.rssSamplesMb.map(f0).join(', ')}), ${f0(h.rssAfterMb)} MB 2 s after all were answered
+- gateway RSS: ${f0(h.rssIdleMb)} MB before the approve rounds, ${f0(h.rssBeforeMb)} MB just before opening them, peak ${f0(h.rssPeakMb)} MB while held (**+${f0(h.extraMb)} MB**; samples ${h.rssSamplesMb.map(f0).join(', ')}), ${f0(h.rssAfterMb)} MB 2 s after all were answered
 - approved all (16 at a time): every client answered within ${f2(h.releaseSeconds)} s; answers: ${statuses}; DELETEs received by the emulator: ${h.upstreamSaw}
 - approve POST sent → emulator received the DELETE, with 16 approvals in flight: p50 ${f2(h.toUpstreamUnderLoad.p50)} ms, p99 ${f2(h.toUpstreamUnderLoad.p99)} ms, max ${f2(h.toUpstreamUnderLoad.max)} ms (${h.toUpstreamUnderLoad.n} requests)
 `;

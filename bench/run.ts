@@ -1,6 +1,7 @@
 /**
  * Benchmarks (`npm run bench`): the Kubernetes data path, side by side in one run on loopback,
- * measured against the performance goals of issue #3.
+ * measured against the performance goals of issue #3, then the just-in-time approval figures of
+ * issue #4 (bench/approvals.ts) against a fresh gateway process.
  *
  * Targets, each in its own process:
  *   - direct: the Kubernetes API emulator (bench/emulator-process.ts), admin token;
@@ -16,7 +17,8 @@
  * Environment: BENCH_SECONDS (length of each timed run, default 5), BENCH_LATENCY_REQUESTS
  * (3000), BENCH_WATCHES (1000), BENCH_WATCH_SECONDS (10), BENCH_RSS_REQUESTS (100000),
  * BENCH_GATEWAY_NODE_FLAGS (node flags for the gateway, e.g. "--cpu-prof
- * --cpu-prof-dir=/tmp/prof"), BENCH_KEEP=1 (keep the temp folder: audit DB, gateway log).
+ * --cpu-prof-dir=/tmp/prof"), BENCH_KEEP=1 (keep the temp folder: audit DB, gateway log),
+ * BENCH_APPROVALS (200), BENCH_APPROVALS_HELD (1000), BENCH_APPROVALS_HOLD_SECONDS (5).
  */
 import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -29,8 +31,9 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { kubectlPath } from '../testing/harness/kubectl-path.ts';
+import { approvalGoals, approvalsBench, approvalsMethod, approvalsResults } from './approvals.ts';
 import { sequentialLatency, type LatencyResult } from './latency.ts';
-import { GET_PATH, LIST_PATH, NAMESPACE, PODS, USER, call, root, rssMb, startBenchWorld, type Target } from './world.ts';
+import { GET_PATH, LIST_PATH, NAMESPACE, PODS, USER, call, root, rssMb, startBenchWorld, stopProcess, type Target } from './world.ts';
 
 const envNumber = (name: string, dflt: number): number => {
   const v = Number(process.env[name] ?? dflt);
@@ -245,6 +248,13 @@ try {
   log(`${WATCHES} concurrent watches through the gateway for ${WATCH_HOLD_SECONDS} s…`);
   const watchRun = await watches(gw, emu, gwPid);
 
+  // The approval figures on a gateway process of their own: the watches left the first one's
+  // memory grown, which would hide what the held requests cost.
+  log('approvals: starting a fresh gateway (audit synchronous=full)…');
+  const approvalsGw = await world.startGateway('approvals');
+  const approvals = await approvalsBench(world, log, approvalsGw);
+  await stopProcess(approvalsGw.proc);
+
   log('done');
   const dbBytes = world.auditBytes();
 
@@ -284,6 +294,7 @@ try {
       `${f2(rssRun.growthPct)} % (${f0(rssRun.samples.find((s) => s.requests >= RSS_WARMUP)?.rssMb ?? NaN)} → ${f0(rssRun.samples.at(-1)!.rssMb)} MB, ${rssRun.requests} requests)`,
       rssFlat,
     ],
+    ...approvalGoals(approvals),
   ] as const;
 
   const goalTable = [
@@ -326,12 +337,13 @@ try {
     `run on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, total bench time ${f0((Date.now() - benchStarted) / 1000)} s`,
   ].join('  \n');
 
-  console.log(`\n${goalTable}\n\n${latTable}\n\n${loadTable}\n\n${rssTable}\n\n${watchLines}\n`);
+  console.log(`\n${goalTable}\n\n${latTable}\n\n${loadTable}\n\n${rssTable}\n\n${watchLines}\n\n${approvalsResults(approvals)}`);
 
   const doc = `# Benchmarks
 
 Produced by \`npm run bench\` (bench/run.ts); rerun it to refresh this page. The goals are those of
-issue #3. How to profile the gateway when a goal is missed: bench/README.md.
+issue #3 (the data path) and issue #4 (just-in-time approval: the last two rows). How to profile
+the gateway when a goal is missed: bench/README.md.
 
 ## Goals
 ${goalTable}
@@ -368,6 +380,9 @@ ${goalTable}
   streams through the gateway, one TLS connection each, held ${WATCH_HOLD_SECONDS} s while the
   gateway's RSS is sampled every 0.5 s; then one pod is patched directly on the emulator and we
   count the streams that delivered its MODIFIED event (within 15 s).
+${approvalsMethod(approvals)}
+  Both approval figures are measured on a third gateway process (same configuration as
+  \`synchronous: full\`, its own database), started after the watches and stopped after them.
 - The machine has ${cpus().length} CPUs shared by all processes (emulator, proxy, gateway, load
   generator): absolute numbers are low and noisy; compare rows of the same run.
 
@@ -389,7 +404,8 @@ ${rssTable}
 ${watchLines}
 
 Gateway RSS idle after start: ${f0(gwRssIdle)} MB. Audit database after the run: ${f0(dbBytes / 2 ** 20)} MB.
-`;
+
+${approvalsResults(approvals)}`;
   await writeFile(join(root, 'docs/benchmarks.md'), doc);
   console.log('written to docs/benchmarks.md');
 } finally {

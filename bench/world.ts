@@ -189,6 +189,12 @@ export interface BenchWorld {
   tokenFor(user: string): Promise<string>;
   /** JSON lines `{time, method, url}`, one per DELETE the emulator received (bench/emulator-process.ts). */
   deleteLog: string;
+  /**
+   * Start one more gateway like `gw` (synchronous=full) with its own config and database: a fresh
+   * process for a measurement that must not inherit what earlier ones left in its memory
+   * (bench/approvals.ts after the watches). world.stop() stops it too.
+   */
+  startGateway(tag: string): Promise<Target>;
   stop(): Promise<void>;
 }
 
@@ -234,10 +240,11 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
     await writeFile(certFile, gwTls.cert);
     await writeFile(keyFile, gwTls.key, { mode: 0o600 });
     const token = await idp.tokenFor(USER);
-    // One gateway per durability mode of the audit store (store.sqlite.synchronous).
-    const startGw = async (synchronous: 'full' | 'normal'): Promise<Target> => {
-      const dbFile = opts.auditDb ?? join(dir, `audit-${synchronous}`, 'sluice.db');
-      const configFile = join(dir, `sluice-${synchronous}.yaml`);
+    // One gateway per durability mode of the audit store (store.sqlite.synchronous); `tag`
+    // names a further one (its own config and database), started later by startGateway.
+    const startGw = async (synchronous: 'full' | 'normal', tag: string = synchronous): Promise<Target> => {
+      const dbFile = (tag === synchronous && opts.auditDb) || join(dir, `audit-${tag}`, 'sluice.db');
+      const configFile = join(dir, `sluice-${tag}.yaml`);
       await writeFile(
         configFile,
         stringify({
@@ -249,7 +256,7 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
         }),
       );
       dbFiles.push(dbFile);
-      const t = await startGatewayProcess(dir, configFile, ca.cert, token, `Sluice (audit synchronous=${synchronous})`);
+      const t = await startGatewayProcess(dir, configFile, ca.cert, token, tag === synchronous ? `Sluice (audit synchronous=${synchronous})` : `Sluice (${tag})`);
       procs.push(t.proc);
       return t;
     };
@@ -278,7 +285,8 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
     };
     const tokenFor = (user: string): Promise<string> => idp.tokenFor(user);
     const deleteLog = join(dir, DELETE_LOG);
-    return { dir, emu, proxy: proxy ?? gw, gw, ...(gwNormal ? { gwNormal } : {}), gwPid: gw.proc.pid!, auditBytes, tokenFor, deleteLog, stop };
+    const startGateway = (tag: string): Promise<Target> => startGw('full', tag);
+    return { dir, emu, proxy: proxy ?? gw, gw, ...(gwNormal ? { gwNormal } : {}), gwPid: gw.proc.pid!, auditBytes, tokenFor, deleteLog, startGateway, stop };
   } catch (e) {
     await stop();
     throw e;
