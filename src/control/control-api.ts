@@ -44,8 +44,8 @@ export const SSE_HEARTBEAT_MS = 15_000;
 export interface ControlApiDeps {
   verifier: TokenVerifier;
   approvals: ApprovalService;
-  /** The roles one can request, for GET /roles (read at each request: policies reload). */
-  roles: () => RoleJson[];
+  /** The roles `viewer` may request, for GET /roles (read at each request: policies reload). */
+  roles: (viewer: VerifiedPrincipal) => RoleJson[];
   log: Logger;
   /** Clock (token expiry of event streams); default the system clock. */
   now?: () => Date;
@@ -116,8 +116,8 @@ export function createControlApi(deps: ControlApiDeps): ControlApi {
     {
       method: 'GET',
       path: /^\/roles$/,
-      async run({ res }) {
-        sendJson(res, 200, { roles: deps.roles() });
+      async run({ res, principal }) {
+        sendJson(res, 200, { roles: deps.roles(principal) });
       },
     },
     {

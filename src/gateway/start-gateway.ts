@@ -16,6 +16,7 @@ import type { ApprovalStore } from '../store/approval-store.ts';
 import { createTokenVerifier } from '../authn/create-verifier.ts';
 import type { Config } from '../config/schema.ts';
 import { SluiceError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
 import { durationMs } from '../core/duration.ts';
 import { parsePolicies } from '../policy/load-policies.ts';
 import type { PolicySet } from '../policy/policy-set.ts';
@@ -139,7 +140,7 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
   // Transfer-Encoding, duplicate Content-Length and malformed framing are refused with 400.
   const server = https.createServer({ cert, key, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 65_000 });
   const controlApi = approvals
-    ? createControlApi({ verifier, approvals, roles: () => roleSummaries(policies.current()), log: log.child({ component: 'control-api' }), ...(deps.now ? { now: deps.now } : {}) })
+    ? createControlApi({ verifier, approvals, roles: (viewer) => roleSummaries(policies.current(), viewer), log: log.child({ component: 'control-api' }), ...(deps.now ? { now: deps.now } : {}) })
     : undefined;
 
   server.on('request', (req, res) => {
@@ -226,9 +227,9 @@ function approvalRoles(p: PolicySet): ReadonlyMap<string, ApprovalRole> {
   return out;
 }
 
-/** The roles as the control API lists them. */
-export function roleSummaries(p: PolicySet): { name: string; description?: string; maxDurationMs: number; requestableBy: string }[] {
-  return [...p.roles.values()].map((r) => ({
+/** The roles `viewer` may ask for, as the control API lists them. */
+export function roleSummaries(p: PolicySet, viewer: Principal): { name: string; description?: string; maxDurationMs: number; requestableBy: string }[] {
+  return [...p.roles.values()].filter((r) => canRequestRole(viewer, r)).map((r) => ({
     name: r.name,
     ...(r.description ? { description: r.description } : {}),
     maxDurationMs: r.maxDurationMs,
