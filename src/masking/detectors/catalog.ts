@@ -6,10 +6,15 @@
  *
  * Names are stable identifiers (they appear in markers `[MASKED:<name>]`, counts and config):
  *   gcp-service-account-key  private-key-block  jwt  github-token  gitlab-token
- *   slack-webhook-url  slack-token  npm-token  stripe-key  vault-token  gcp-api-key
- *   aws-access-key-id  aws-secret-access-key  azure-storage-key  azure-connection-string
+ *   slack-webhook-url  slack-token  npm-token  stripe-key  vault-token  openai-api-key
+ *   anthropic-api-key
+ *   sendgrid-api-key  shopify-token  linear-api-key  1password-service-account-token
+ *   gcp-api-key  aws-access-key-id  aws-secret-access-key  azure-storage-key
+ *   azure-connection-string  npmrc-auth-token  x-oauth-basic-token
  *   connection-string-password  bearer-token  credit-card (PII, on)  email (PII, off)
  *   phone (PII, off)
+ * Every credential kind that secretlint's recommended preset reports has a detector here;
+ * test/unit/masking/detectors-secretlint.test.ts runs that preset as an oracle.
  * Operator rules (`custom:<name>`) come after the credentials and before e-mail and phone.
  *
  * Patterns start with literal text where they can (the regex engine then finds candidates
@@ -42,10 +47,18 @@ const ASSIGN =
   String.raw`[ \t]{0,8}(?:=>|[:=]|,\s{0,64}\\?["']value\\?["'][ \t]{0,8}:|\s{0,64}value[ \t]{0,8}:)[ \t]{0,8}` +
   QUOTE;
 
-/** Values of a password that are placeholders, not passwords. */
-const PLACEHOLDER = /^(?:\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|%s|\*+|<[^>]*>)$/;
+/**
+ * Values of a password that are placeholders, not passwords; `x-oauth-basic` is the fixed
+ * password of a URL whose user is a GitHub OAuth token (x-oauth-basic-token masks that token).
+ */
+const PLACEHOLDER = /^(?:\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|%s|\*+|<[^>]*>|x-oauth-basic)$/i;
 
-const PEM_LABEL = String.raw`(?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?`;
+/**
+ * `PRIVATE KEY` after up to two upper-case words: RSA, DSA, EC, OPENSSH, ENCRYPTED, PGP … BLOCK,
+ * and the labels other tools write (`TSS2 PRIVATE KEY` of the TPM 2.0 OpenSSL engine and
+ * provider, `SM2 PRIVATE KEY`…).
+ */
+const PEM_LABEL = String.raw`(?:[A-Z][A-Z0-9]{1,15} ){0,2}PRIVATE KEY(?: BLOCK)?`;
 
 const GITLAB_PREFIXES = 'gl(?:pat|oas|dt|rt|rtr|cbt|ptt|ft|imt|agent|soat|ffct)';
 
@@ -130,8 +143,9 @@ export function builtinSpecs(): BuiltinSpec[] {
       // PEM private keys: PKCS#8 "PRIVATE KEY" and "ENCRYPTED PRIVATE KEY" (RFC 7468 §10, §11),
       // OpenSSL's traditional "RSA/DSA/EC PRIVATE KEY" (with RFC 1421 Proc-Type/DEK-Info headers),
       // OpenSSH's "OPENSSH PRIVATE KEY" (PROTOCOL.key), OpenPGP's "PGP PRIVATE KEY BLOCK" (RFC 4880
-      // §6.2). From BEGIN to END; without an END (a cut or truncated block) up to 32 KiB of body,
-      // which stops at the next run of five dashes.
+      // §6.2), and any other upper-case label before "PRIVATE KEY" (PEM_LABEL). From BEGIN to END;
+      // without an END (a cut or truncated block) up to 32 KiB of body, which stops at the next
+      // run of five dashes.
       name: 'private-key-block',
       kind: 'credential',
       defaultOn: true,
@@ -227,6 +241,75 @@ export function builtinSpecs(): BuiltinSpec[] {
       back: 1,
     },
     {
+      // OpenAI API keys (OpenAI docs, "API keys and service accounts": user, project, service
+      // account and Admin API keys) as issued: `sk-` (legacy user keys), `sk-proj-`, `sk-svcacct-`,
+      // `sk-admin-`, then base64url with the marker `T3BlbkFJ` (base64 of "OpenAI") inside. The
+      // marker is not documented but in every format (secretlint's rule keys on it too), and it is
+      // what makes `sk-` specific enough: `sk-` starts words and other vendors' keys.
+      name: 'openai-api-key',
+      kind: 'credential',
+      defaultOn: true,
+      re: /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])/g,
+      triggers: [{ pivot: 'J', source: 'J(?<=T3BlbkFJ)' }],
+      back: 3 + 200 + 7,
+    },
+    {
+      // Anthropic API keys (Anthropic docs, "API keys" and the Admin API): `sk-ant-api03-` (API)
+      // and `sk-ant-admin01-` (Admin), then base64url (95 characters as issued, ending `AA`);
+      // the version digits and the length are accepted loosely, the `sk-ant-` prefix is specific.
+      // Not in secretlint's preset; an AI gateway sees these in agents' configuration and logs.
+      name: 'anthropic-api-key',
+      kind: 'credential',
+      defaultOn: true,
+      re: /(?<![A-Za-z0-9_-])sk-ant-[a-z]{3,8}\d{2}-[A-Za-z0-9_-]{32,256}(?![A-Za-z0-9_-])/g,
+      triggers: [{ pivot: '-', source: '-(?<=sk-ant-)' }],
+      back: 6,
+    },
+    {
+      // Twilio SendGrid docs, "API Keys": keys are 69 characters; as issued, `SG.`, a 22-character
+      // key id, `.` and a 43-character secret, both base64url. Bounds a little wider than that.
+      name: 'sendgrid-api-key',
+      kind: 'credential',
+      defaultOn: true,
+      re: /(?<![A-Za-z0-9_-])SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{32,64}(?![A-Za-z0-9_-])/g,
+      // The pivot is the `G`: the `S` would stop the prefilter at every capital S.
+      triggers: [{ pivot: 'G', source: String.raw`G\.(?<=SG\.)` }],
+      back: 1,
+    },
+    {
+      // Shopify developer changelog, "Length of the Shopify access token is increasing" (2020):
+      // shpat_ (public apps), shpca_ (custom apps), shppa_ (legacy private apps), and "App secret
+      // key length has increased": shpss_ (app shared secret); then 32 characters (hex), to
+      // which longer tokens are allowed.
+      name: 'shopify-token',
+      kind: 'credential',
+      defaultOn: true,
+      re: /(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[A-Za-z0-9]{32,128}(?![A-Za-z0-9_])/g,
+      triggers: [{ pivot: '_', source: '_(?<=shp(?:at|ca|pa|ss)_)' }],
+      back: 5,
+    },
+    {
+      // Linear personal API keys (Settings → Security & access → Personal API keys) start
+      // `lin_api_`; 40 alphanumerics follow in issued keys.
+      name: 'linear-api-key',
+      kind: 'credential',
+      defaultOn: true,
+      re: /(?<![A-Za-z0-9_])lin_api_[A-Za-z0-9_]{32,128}(?![A-Za-z0-9_])/g,
+      triggers: [{ pivot: '_', source: '_(?<=lin_api_)' }],
+      back: 7,
+    },
+    {
+      // 1Password Developer docs, "1Password Service Account security": a service account token
+      // (OP_SERVICE_ACCOUNT_TOKEN) is `ops_` + the base64 of a JSON object (the account's sign-in
+      // address, e-mail, Secret Key, SRP verifier and master unlock key), hence `ops_eyJ`.
+      name: '1password-service-account-token',
+      kind: 'credential',
+      defaultOn: true,
+      re: /(?<![A-Za-z0-9_])ops_eyJ[A-Za-z0-9+/_-]{64,8192}={0,2}(?![A-Za-z0-9+/=_-])/g,
+      triggers: [{ pivot: 'J', source: 'J(?<=ops_eyJ)' }],
+      back: 6,
+    },
+    {
       // Google Cloud docs, "Manage API keys": keys are 39 characters starting `AIza`.
       name: 'gcp-api-key',
       kind: 'credential',
@@ -293,6 +376,33 @@ export function builtinSpecs(): BuiltinSpec[] {
       groups: [1],
       triggers: [{ pivot: '=', source: `=(?<=(?:${ci('account')}|${ci('sharedaccess')})${ci('key')}=)` }],
       back: 15,
+    },
+    {
+      // npm Docs, "npmrc → Auth related configuration": `_authToken` (a bearer token for a
+      // registry, `//registry.example.com/:_authToken=…`) and `_auth` (base64 of user:password).
+      // The value of any registry's token (npm's `npm_…` is npm-token; GitHub Packages, Artifactory,
+      // Nexus and older npm tokens have other formats). Not `${NPM_TOKEN}` or other placeholders;
+      // up to a blank, a quote or a backslash (an escaped line break: .npmrc text in JSON).
+      name: 'npmrc-auth-token',
+      kind: 'credential',
+      defaultOn: true,
+      re: /_auth(?<=(?<![A-Za-z0-9])_auth)(?:Token)?[ \t]{0,4}=[ \t]{0,4}["']?([^\s"'\\$][^\s"'\\]{0,2047})/dg,
+      groups: [1],
+      triggers: [{ pivot: '_', source: String.raw`_auth(?:Token)?[ \t]{0,4}=` }],
+      back: 0,
+      refine: refinePassword,
+    },
+    {
+      // GitHub blog, "Easier builds and deployments using Git over HTTPS and OAuth" (2012): an
+      // OAuth token as the user of a URL, with the fixed password `x-oauth-basic`
+      // (`https://<token>:x-oauth-basic@github.com/owner/repo.git`). Masks the token.
+      name: 'x-oauth-basic-token',
+      kind: 'credential',
+      defaultOn: true,
+      re: /\/\/([^\s:/?#@"'<>[\]]{1,256}):x-oauth-basic@/dgi,
+      groups: [1],
+      triggers: [{ pivot: '@', source: `@(?<=:${ci('x-oauth-basic')}@)` }],
+      back: 2 + 256 + 14,
     },
     {
       // Passwords in connection strings; only the password is masked.

@@ -7,6 +7,7 @@ import { isSluiceError } from '../../../src/core/errors.ts';
 // T00000000/B00000000/XXXX… webhook, the card networks' test numbers) or made-up values
 // assembled at run time, so that no secret scanner mistakes this file for a leak.
 const j = (...parts: string[]): string => parts.join('');
+const OPENAI_MARK = Buffer.from('OpenAI').toString('base64');
 const b64u = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 const FAKE = {
@@ -31,6 +32,18 @@ const FAKE = {
   stripeRestricted: j('rk', '_live_', 'FakeRestrictedKeyForTests'),
   vault: j('hv', 's.', 'FakeVaultTokenForTestsOnly00'),
   vaultBatch: j('hv', 'b.', 'FakeBatchTokenForTestsOnly00'),
+  // OPENAI_MARK is base64 of "OpenAI", the marker every OpenAI key carries
+  openaiProject: j('sk-', 'proj-', 'FakeProjectKeyForTestsOnly'.padEnd(74, '0'), OPENAI_MARK, 'FakeProjectKeyForTestsOnly'.padEnd(74, '1')),
+  openaiLegacy: j('sk-', 'FakeLegacyKeyForTest', OPENAI_MARK, 'FakeLegacyKeyForTest'),
+  openaiService: j('sk-', 'svcacct-', 'FakeServiceAccountKey'.padEnd(58, '0'), OPENAI_MARK, 'FakeServiceAccountKey'.padEnd(58, '1')),
+  sendgrid: j('SG', '.', 'FakeKeyIdForTests00000', '.', 'FakeSecretForTestsOnly'.padEnd(43, '0')),
+  shopifyAccess: j('shp', 'at_', '0123456789abcdef'.repeat(2)),
+  shopifySecret: j('shp', 'ss_', 'fedcba9876543210'.repeat(2)),
+  linear: j('lin', '_api_', 'FakeLinearKeyForTestsOnly'.padEnd(40, '0')),
+  onePassword: j('op', 's_', Buffer.from(JSON.stringify({ signInAddress: 'fake.1password.example', email: 'fake@example.com', secretKey: 'A3-FAKE' })).toString('base64')),
+  npmrcLegacy: '00000000-fake-4000-8000-000000000000', // a pre-2021 npm token is a UUID
+  npmrcAuth: Buffer.from('fake-user:fake-password').toString('base64'),
+  oauthBasic: 'f'.repeat(8) + '0'.repeat(32), // a classic 40-hex OAuth token
 };
 
 const PEM_BODY = ['MIIEvFAKEKEYFORTESTSONLYnotarealkeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAK=='];
@@ -212,6 +225,8 @@ const CASES: Case[] = [
       { text: pem('RSA PRIVATE KEY', PROC_TYPE), secret: pem('RSA PRIVATE KEY', PROC_TYPE) },
       { text: `k=${pem('ENCRYPTED PRIVATE KEY')}`, secret: pem('ENCRYPTED PRIVATE KEY') },
       { text: `cut: -----BEGIN PRIVATE KEY-----\n${PEM_BODY[0]}`, secret: `-----BEGIN PRIVATE KEY-----\n${PEM_BODY[0]}` },
+      { text: `tpm: ${pem('TSS2 PRIVATE KEY')}`, secret: pem('TSS2 PRIVATE KEY') },
+      { text: pem('PGP PRIVATE KEY BLOCK'), secret: pem('PGP PRIVATE KEY BLOCK') },
     ],
     negatives: [pem('CERTIFICATE'), pem('PUBLIC KEY'), 'BEGIN PRIVATE KEY without the dashes', '-----BEGIN OPENSSH PUBLIC KEY-----'],
   },
@@ -279,6 +294,85 @@ const CASES: Case[] = [
       { text: `X-Vault-Token: ${FAKE.vaultBatch}`, secret: FAKE.vaultBatch },
     ],
     negatives: ['hvs.short', `a${FAKE.vault}`, j('hv', 'x.', 'FakeVaultTokenForTestsOnly00')],
+  },
+  {
+    detector: 'anthropic-api-key',
+    positives: [
+      { text: `ANTHROPIC_API_KEY=${j('sk-', 'ant-api03-', 'FakeKeyForTestsOnly_-'.padEnd(93, '0'), 'AA')}`, secret: j('sk-', 'ant-api03-', 'FakeKeyForTestsOnly_-'.padEnd(93, '0'), 'AA') },
+      { text: `{"x-api-key": "${j('sk-', 'ant-admin01-', 'FakeAdminKeyForTests'.padEnd(93, '1'), 'AA')}"}`, secret: j('sk-', 'ant-admin01-', 'FakeAdminKeyForTests'.padEnd(93, '1'), 'AA') },
+    ],
+    negatives: [j('sk-', 'ant-api03-', 'short'), j('task-', 'ant-api03-', 'FakeKeyForTestsOnly'.padEnd(60, '0')), 'sk-antelope-is-an-animal-not-a-key-at-all-really'],
+  },
+  {
+    detector: 'openai-api-key',
+    positives: [
+      { text: `OPENAI_API_KEY=${FAKE.openaiProject}`, secret: FAKE.openaiProject },
+      { text: `{"api_key": "${FAKE.openaiLegacy}"}`, secret: FAKE.openaiLegacy },
+      { text: `Authorization: Bearer ${FAKE.openaiService}`, secret: FAKE.openaiService },
+    ],
+    negatives: [
+      j('sk-', 'FakeKeyWithoutTheOpenAiMarker'.padEnd(48, '0')), // `sk-` alone is too common
+      j('task-', 'FakeLegacyKeyForTest', OPENAI_MARK, 'FakeLegacyKeyForTest'), // inside a word
+      j('sk-', 'short', OPENAI_MARK, 'short'),
+    ],
+  },
+  {
+    detector: 'sendgrid-api-key',
+    positives: [
+      { text: `SENDGRID_API_KEY=${FAKE.sendgrid}`, secret: FAKE.sendgrid },
+      { text: `{"apiKey":"${FAKE.sendgrid}"}`, secret: FAKE.sendgrid },
+    ],
+    negatives: ['SG.short.key', `M${FAKE.sendgrid}`, j('SG', '.', 'FakeKeyIdForTests00000', '.', 'tooShort'), 'SG.example.com'],
+  },
+  {
+    detector: 'shopify-token',
+    positives: [
+      { text: `X-Shopify-Access-Token: ${FAKE.shopifyAccess}`, secret: FAKE.shopifyAccess },
+      { text: `"client_secret": "${FAKE.shopifySecret}"`, secret: FAKE.shopifySecret },
+    ],
+    negatives: ['shpat_short', j('shp', 'xx_', '0123456789abcdef'.repeat(2)), `my${FAKE.shopifyAccess}`],
+  },
+  {
+    detector: 'linear-api-key',
+    positives: [
+      { text: `LINEAR_API_KEY=${FAKE.linear}`, secret: FAKE.linear },
+      { text: `Authorization: ${FAKE.linear}`, secret: FAKE.linear },
+    ],
+    negatives: ['lin_api_short', `ber${FAKE.linear}`, 'LINEAR_API_KEY=${LINEAR_API_KEY}'],
+  },
+  {
+    detector: '1password-service-account-token',
+    positives: [
+      { text: `export OP_SERVICE_ACCOUNT_TOKEN=${FAKE.onePassword}`, secret: FAKE.onePassword },
+      { text: `{"name":"OP_SERVICE_ACCOUNT_TOKEN","value":"${FAKE.onePassword}"}`, secret: FAKE.onePassword },
+    ],
+    negatives: ['ops_eyJshort', `dev${FAKE.onePassword}`, 'ops_team_channel', j('op', 's_', 'notBase64Json'.repeat(10))],
+  },
+  {
+    detector: 'npmrc-auth-token',
+    positives: [
+      { text: `//registry.npmjs.org/:_authToken=${FAKE.npmrcLegacy}`, secret: FAKE.npmrcLegacy },
+      { text: `//npm.example.com/repository/npm/:_auth = "${FAKE.npmrcAuth}"`, secret: FAKE.npmrcAuth },
+      {
+        // .npmrc text in a ConfigMap, as JSON: the escaped line break ends the token
+        text: JSON.stringify({ data: { '.npmrc': `//nexus.example.com/repository/npm/:_authToken=NpmToken.${FAKE.npmrcLegacy}\nalways-auth=true\n` } }),
+        secret: `NpmToken.${FAKE.npmrcLegacy}`,
+      },
+    ],
+    negatives: [
+      '//registry.npmjs.org/:_authToken=${NPM_TOKEN}', // the placeholder npm docs recommend
+      '_authToken=<token>',
+      'basic_auth=true', // a word ending in _auth
+      'always-auth=true',
+    ],
+  },
+  {
+    detector: 'x-oauth-basic-token',
+    positives: [
+      { text: `git clone https://${FAKE.oauthBasic}:x-oauth-basic@github.com/org/repo.git`, secret: FAKE.oauthBasic },
+      { text: `"lib": "git+https://${FAKE.oauthBasic}:X-OAuth-Basic@github.example.com/org/lib.git"`, secret: FAKE.oauthBasic },
+    ],
+    negatives: ['https://github.com/org/repo.git', 'git@github.com:org/repo.git', 'password x-oauth-basic@github.com'],
   },
   {
     detector: 'email',
@@ -594,6 +688,14 @@ test('adversarial input: 1 MB shaped against each detector finishes', { timeout:
     'npm-token': [fill('npm_'), 'npm_' + fill('a')],
     'stripe-key': [fill('sk_live_'), 'sk_live_' + fill('a')],
     'vault-token': [fill('hvs.'), 'hvs.' + fill('a')],
+    'anthropic-api-key': [fill('sk-ant-'), fill('sk-ant-api03-'), 'sk-ant-api03-' + fill('a')],
+    'openai-api-key': [fill('sk-'), 'sk-' + fill('a'), fill(OPENAI_MARK), 'sk-' + fill(`aaaaaaaaaaaaaaaaaaaa${OPENAI_MARK}`), fill(`sk-aaaaaaaaaaaaaaaaaaaa${OPENAI_MARK}`)],
+    'sendgrid-api-key': [fill('SG.'), 'SG.' + fill('a'), fill('SG.aaaaaaaaaaaaaaaaaaaaaa.'), fill('G.')],
+    'shopify-token': [fill('shpat_'), 'shpat_' + fill('a')],
+    'linear-api-key': [fill('lin_api_'), 'lin_api_' + fill('a')],
+    '1password-service-account-token': [fill('ops_eyJ'), 'ops_eyJ' + fill('a'), 'ops_eyJ' + fill('a=')],
+    'npmrc-auth-token': [fill('_authToken='), '_authToken=' + fill('a'), fill('_auth ='), fill(':_auth=a ')],
+    'x-oauth-basic-token': [fill(':x-oauth-basic@'), '//' + fill('a') + ':x-oauth-basic@', fill('//a:x-oauth-basic@'), '//' + fill('a:x-oauth-basic@')],
     email: [fill('a@'), fill('a@b.'), fill('a.'), fill('a') + '@', fill('a@a-'), '@' + fill('a.')],
     phone: [fill('+1 '), fill('+1('), '+1' + fill('2'), fill('+')],
     'custom:c': [fill('a@'), fill('a') + '@' + fill('a')],
