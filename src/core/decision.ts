@@ -10,6 +10,24 @@ export type Effect = 'allow' | 'deny' | 'review';
 /** How restrictive each effect is; the highest among the matching rules wins. */
 export const EFFECT_RANK: Readonly<Record<Effect, number>> = { allow: 0, review: 1, deny: 2 };
 
+/**
+ * What a rule says about response masking (policy `mask` directive): `off` lifts it for the
+ * requests the rule matches, `on` keeps it even when another matching rule says `off`.
+ */
+export type MaskSetting = 'off' | 'on';
+
+/**
+ * Whether the response of a decided request is masked. Masking is on by default; it is lifted
+ * only when the effect is allow or review, some matching allow/review rule says `mask: off` and
+ * no matching rule says `mask: on` (most restrictive wins, as for effects).
+ */
+export interface MaskDecision {
+  /** True: the response is forwarded without structure-aware masking. */
+  lifted: boolean;
+  /** Ids of the matching `mask: off` rules that lifted it, for the audit record; [] when not lifted. */
+  by: string[];
+}
+
 /** Where a rule was written: `policies/demo/20-developers.yaml:12:5`. */
 export interface RuleSource {
   file: string;
@@ -28,6 +46,8 @@ export interface DecisionRule {
   conditionError?: boolean;
   /** Set when the rule is a role's rule that applied through an active grant: the grant's id. */
   grant?: string;
+  /** The rule's `mask` directive, when it has one. */
+  mask?: MaskSetting;
 }
 
 /** A rule whose condition could not be evaluated for this request. */
@@ -61,4 +81,6 @@ export interface Decision {
   message: string;
   /** For `review`: the requirements of every deciding review rule; all of them must be met. */
   review?: ReviewRequirement[];
+  /** Response masking: lifted only by `mask: off` rules, and then the ids of those rules. */
+  mask: MaskDecision;
 }

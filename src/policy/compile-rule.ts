@@ -71,6 +71,7 @@ export function compileRule(rule: PolicyRule, source: RuleSource): CompileRuleRe
             requireReason: rule.review?.requireReason ?? false,
           }
         : undefined,
+    ...(rule.mask !== undefined ? { mask: rule.mask } : {}),
   };
   return { rule: compiled };
 }

@@ -11,8 +11,10 @@
  * Grants (grants.ts): the rules of each role the principal holds an active grant of take part as
  * if written for the principal, under the same precedence (a deny still wins); the caller passes
  * only grants active now. A role granted twice counts once (the grant that lasts longest names it).
+ * Masking (maskDecision): on by default; matching `mask: off` rules lift it for an allow or
+ * review decision unless a matching rule says `mask: on` (most restrictive wins, as for effects).
  */
-import { EFFECT_RANK, type Decision, type DecisionError, type DecisionRule } from '../core/decision.ts';
+import { EFFECT_RANK, type Decision, type DecisionError, type DecisionRule, type Effect, type MaskDecision } from '../core/decision.ts';
 import type { Principal } from '../core/principal.ts';
 import { describeRequest, type RequestAttributes } from '../core/request.ts';
 import { conditionInput, type ConditionInput } from './cel-condition.ts';
@@ -56,7 +58,20 @@ function entry(rule: CompiledRule, conditionError: boolean, grant: string | unde
     source: rule.source,
     ...(conditionError ? { conditionError } : {}),
     ...(grant !== undefined ? { grant } : {}),
+    ...(rule.mask !== undefined ? { mask: rule.mask } : {}),
   };
+}
+
+/**
+ * Masking is lifted only for a request that is forwarded (allow, or review once approved), by a
+ * matching `mask: off` rule, and only when no matching rule says `mask: on`: a narrower rule can
+ * re-impose masking, as a deny wins over an allow. A rule that counts only because its condition
+ * failed (fail closed) never lifts masking, but its `on` still keeps it.
+ */
+function maskDecision(effect: Effect, matched: readonly DecisionRule[]): MaskDecision {
+  if (effect === 'deny' || matched.some((m) => m.mask === 'on')) return { lifted: false, by: [] };
+  const by = matched.filter((m) => m.mask === 'off' && m.effect !== 'deny' && !m.conditionError).map((m) => m.id);
+  return by.length ? { lifted: true, by } : { lifted: false, by: [] };
 }
 
 /** The principal's grants whose role exists, one per role (the one active longest). */
@@ -114,7 +129,7 @@ export function decide(principal: Principal, request: RequestAttributes, policie
     const hint = guard && guardSkipped
       ? `; ${guard.label} is a guarded operation: rule "${guardSkipped}" grants it only through a wildcard, and a rule must name it explicitly`
       : '';
-    return { effect: 'deny', rules: [], matched, errors, message: `no policy rule allows ${what} for ${principal.username}${hint}` };
+    return { effect: 'deny', rules: [], matched, errors, message: `no policy rule allows ${what} for ${principal.username}${hint}`, mask: { lifted: false, by: [] } };
   }
   let top = matched.reduce((a, m) => (EFFECT_RANK[m.effect] > EFFECT_RANK[a.effect] ? m : a)).effect;
   let deciding = hits.filter((h) => h.rule.effect === top);
@@ -127,9 +142,10 @@ export function decide(principal: Principal, request: RequestAttributes, policie
   }
   const rules = deciding.map((h) => h.entry);
   const first = rules[0]!;
+  const mask = maskDecision(top, matched);
   switch (top) {
     case 'deny':
-      return { effect: 'deny', rules, matched, errors, message: `${first.message ?? `denied by policy`} (rule ${first.id})` };
+      return { effect: 'deny', rules, matched, errors, message: `${first.message ?? `denied by policy`} (rule ${first.id})`, mask };
     case 'review': {
       const review = deciding.map(({ rule }) => {
         const settings = rule.review ?? { approvers: [], minApprovals: 1, requireReason: false };
@@ -141,9 +157,9 @@ export function decide(principal: Principal, request: RequestAttributes, policie
           ...(settings.requireReason ? { requireReason: true } : {}),
         };
       });
-      return { effect: 'review', rules, matched, errors, review, message: `requires approval: ${first.message ?? what} (rule ${first.id})` };
+      return { effect: 'review', rules, matched, errors, review, message: `requires approval: ${first.message ?? what} (rule ${first.id})`, mask };
     }
     case 'allow':
-      return { effect: 'allow', rules, matched, errors, message: `allowed by rule ${first.id}` };
+      return { effect: 'allow', rules, matched, errors, message: `allowed by rule ${first.id}`, mask };
   }
 }

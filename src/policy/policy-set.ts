@@ -3,7 +3,7 @@
  * for. Built by load-policies.ts (from files) or compile-rule.ts (one rule at a time); immutable
  * once built, so a hot reload swaps the whole set.
  */
-import type { Effect, RuleSource } from '../core/decision.ts';
+import type { Effect, MaskSetting, RuleSource } from '../core/decision.ts';
 import type { CompiledCondition } from './cel-condition.ts';
 import type { Glob } from './glob.ts';
 
@@ -33,6 +33,8 @@ export interface CompiledRule {
   readonly scope: 'resource' | 'nonResource' | 'any';
   readonly condition?: CompiledCondition;
   readonly review?: ReviewRule;
+  /** The `mask` directive (allow and review rules only); absent: the rule says nothing about masking. */
+  readonly mask?: MaskSetting;
 }
 
 /** Approval settings of a review rule, or of a role's access requests. */

@@ -1,7 +1,7 @@
 /**
  * Policy test cases as data: YAML files with `cases:`, each a principal (optionally holding
  * active grants of roles), a request and the expected effect (and optionally the ids of the
- * rules that decide it). `runPolicyTests` finds
+ * rules that decide it, and whether masking stays on or is lifted). `runPolicyTests` finds
  * the case files under a directory (recursively), decides every case against a PolicySet and
  * reports pass/fail per case with a diff-like message. Parsing and running are pure; only
  * finding and reading the files does I/O.
@@ -25,6 +25,8 @@ export interface PolicyTestCase {
   request: RequestAttributes;
   expect: Effect;
   expectRules?: string[];
+  /** `lifted`: a `mask: off` rule lifts response masking; `masked`: it stays on. */
+  expectMask?: 'masked' | 'lifted';
   /** Roles the principal holds an active grant of. */
   grants?: string[];
 }
@@ -97,6 +99,7 @@ export function parseTestCases(text: string, source: string): PolicyTestCase[] {
           request,
           expect: c.data.expect,
           ...(c.data.expectRules ? { expectRules: c.data.expectRules } : {}),
+          ...(c.data.expectMask ? { expectMask: c.data.expectMask } : {}),
           ...(c.data.grants ? { grants: c.data.grants } : {}),
         });
       });
@@ -120,6 +123,16 @@ function testGrants(c: PolicyTestCase): ActiveGrant[] {
   return (c.grants ?? []).map((role) => ({ id: `test:${role}`, role, username: p.username, issuer: p.issuer, subject: p.subject, activeUntil: FOREVER }));
 }
 
+/** Why the decision's response is masked or not, for a failed `expectMask`. */
+function maskReason(d: Decision): string {
+  if (d.mask.lifted) return `(lifted by ${list(d.mask.by)})`;
+  if (d.effect === 'deny') return '(the request is denied)';
+  const on = d.matched.filter((r) => r.mask === 'on').map((r) => r.id);
+  if (on.length) return `(kept by mask: on in ${list(on)})`;
+  const failed = d.matched.filter((r) => r.mask === 'off' && r.conditionError).map((r) => r.id);
+  return failed.length ? `(the mask: off rules ${list(failed)} match only through a condition error)` : '(no matching rule says mask: off)';
+}
+
 /** Decide each case and compare. Pure. */
 export function runTestCases(cases: readonly PolicyTestCase[], policies: PolicySet): PolicyTestReport {
   const results = cases.map((c): PolicyTestResult => {
@@ -135,6 +148,8 @@ export function runTestCases(cases: readonly PolicyTestCase[], policies: PolicyS
     if (c.expectRules && list(c.expectRules) !== list(got)) {
       diff.push(`- expectRules: ${list(c.expectRules)}`, `+ rules:       ${list(got)}`);
     }
+    const mask = decision.mask.lifted ? 'lifted' : 'masked';
+    if (c.expectMask && c.expectMask !== mask) diff.push(`- expectMask: ${c.expectMask}`, `+ mask:       ${mask} ${maskReason(decision)}`);
     for (const e of decision.errors) diff.push(`  error in rule ${e.ruleId}: ${e.message}`);
     const passed = diff.filter((d) => !d.startsWith('  ')).length === 0;
     return { case: c, passed, decision, message: passed ? '' : diff.join('\n') };

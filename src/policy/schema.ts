@@ -54,6 +54,16 @@ export const ReviewSchema = z
   .strict()
   .describe('Approval settings of a review rule (or of a role\'s access requests), carried in the decision.');
 
+const MASK_SETTINGS = ['off', 'on'] as const;
+
+const mask = z
+  .enum(MASK_SETTINGS, { error: 'mask is "off" (responses of the requests this rule matches are not masked) or "on" (they stay masked)' })
+  .describe(
+    'Response masking for the requests the rule matches (allow and review rules only). Masking is on by default; `off` lifts it ' +
+      '(the decision names the rule, and the audit record keeps it), `on` keeps it even when another matching rule says `off` ' +
+      '(most restrictive wins).',
+  );
+
 const ruleId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'an id is letters, digits and . _ : / - (at most 128 characters)')
@@ -76,6 +86,7 @@ const ruleFields = {
   nonResourceURLs: z.array(nonResourceURL).min(1).optional().describe('Non-resource URL paths; the rule then matches only non-resource requests.'),
   condition: z.string().min(1).max(4096).optional().describe('CEL expression over `request`, `object`, `principal`; must be true for the rule to match.'),
   review: ReviewSchema.optional().describe('Approval settings (review rules only).'),
+  mask: mask.optional(),
 };
 
 type RuleFields = { [K in keyof typeof ruleFields]?: unknown } & { effect: string; subjects?: unknown };
@@ -97,6 +108,7 @@ function checkRule(r: RuleFields, ctx: z.RefinementCtx, inRole: boolean): void {
   }
   need(r.review === undefined || r.effect === 'review', 'review', 'the review block belongs to review rules');
   need(r.message === undefined || r.effect !== 'allow', 'message', 'message is shown only for deny and review rules');
+  need(r.mask === undefined || r.effect !== 'deny', 'mask', 'mask belongs to allow and review rules: a denied request has no response to mask');
 }
 
 export const RuleSchema = z
@@ -191,6 +203,10 @@ export const TestCaseSchema = z
     request: TestRequestSchema,
     expect: z.enum(EFFECTS),
     expectRules: z.array(z.string()).optional().describe('Exactly the ids of the rules that decided (order ignored).'),
+    expectMask: z
+      .enum(['masked', 'lifted'], { error: 'expectMask is "masked" (the response stays masked) or "lifted" (a mask: off rule lifts masking)' })
+      .optional()
+      .describe('Whether the response stays masked (`masked`, the default of every decision) or a `mask: off` rule lifts masking (`lifted`).'),
     grants: z
       .array(z.string().min(1))
       .min(1)
