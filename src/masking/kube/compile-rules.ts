@@ -6,6 +6,10 @@
  *
  * The trie is walked the same way by the object masker (mask-object.ts) and by the streaming
  * masker's scanner (kube-json-masker.ts), with the helpers below.
+ *
+ * With env names on (`envNames`, sensitive-env-names.ts), the node of a path ending in
+ * `env[*].value` whose action is `detectors` carries a second label (`env value (sensitive
+ * name)`), and its parent, the env entry, a flag: both walkers look at the entry's `name` there.
  */
 import { parseRulePath, type PathStep } from './rule-path.ts';
 import { KubeMaskError, type MaskAction, type MaskRule } from './types.ts';
@@ -17,6 +21,14 @@ export interface RuleNode {
   anyElement: RuleNode | null;
   action: MaskAction | null;
   label: string | null;
+  /**
+   * At the `value` of an env entry (a path ending in `env[*].value`) whose action is `detectors`,
+   * with names masked (sensitive-env-names.ts): the label a value gets when the entry's `name`
+   * is sensitive. null everywhere else.
+   */
+  nameLabel: string | null;
+  /** At an env entry (`env[*]`): one of its `value` positions has a `nameLabel`; its `name` matters. */
+  nameEntry: boolean;
   /** `[this]`, so that following one node allocates nothing. */
   only: RuleNode[];
 }
@@ -34,20 +46,38 @@ export interface CompiledMaskRules {
   readonly hashes: boolean;
 }
 
+export interface CompileOptions {
+  /** Mark the values of env entries for masking by name (see RuleNode.nameLabel). */
+  envNames?: boolean;
+}
+
+/** Appended to the label of the env rule for values masked because of their entry's name. */
+export const SENSITIVE_NAME_SUFFIX = ' (sensitive name)';
+
 interface ParsedRule {
   rule: MaskRule;
   paths: { text: string; steps: PathStep[] }[];
 }
 
 function newNode(): RuleNode {
-  const node: RuleNode = { keys: null, anyKey: null, anyElement: null, action: null, label: null, only: [] };
+  const node: RuleNode = { keys: null, anyKey: null, anyElement: null, action: null, label: null, nameLabel: null, nameEntry: false, only: [] };
   node.only.push(node);
   return node;
 }
 
-function insert(root: RuleNode, steps: PathStep[], action: MaskAction, label: string): void {
+/** `…env[*].value`: the value of a container env entry (`{name, value}`). */
+function isEnvValue(steps: PathStep[]): boolean {
+  const n = steps.length;
+  if (n < 3) return false;
+  const [env, element, value] = [steps[n - 3]!, steps[n - 2]!, steps[n - 1]!];
+  return env.type === 'key' && env.key === 'env' && element.type === 'anyElement' && value.type === 'key' && value.key === 'value';
+}
+
+function insert(root: RuleNode, steps: PathStep[], action: MaskAction, label: string, envNames: boolean): void {
   let node = root;
+  let parent = root;
   for (const step of steps) {
+    parent = node;
     if (step.type === 'key') {
       node.keys ??= new Map();
       let next = node.keys.get(step.key);
@@ -60,6 +90,11 @@ function insert(root: RuleNode, steps: PathStep[], action: MaskAction, label: st
     node.action = action;
     node.label = label;
   }
+  // Every path to one node has the same steps: an env value's node sees only env-value rules.
+  if (envNames && isEnvValue(steps)) {
+    node.nameLabel = node.action === 'detectors' ? `${node.label}${SENSITIVE_NAME_SUFFIX}` : null;
+    parent.nameEntry = true;
+  }
 }
 
 function applies(rule: MaskRule, kind: string | undefined, apiGroup: string | undefined): boolean {
@@ -67,7 +102,8 @@ function applies(rule: MaskRule, kind: string | undefined, apiGroup: string | un
   return apiGroup === undefined || rule.apiGroup === undefined || rule.apiGroup === apiGroup;
 }
 
-export function compileMaskRules(rules: readonly MaskRule[]): CompiledMaskRules {
+export function compileMaskRules(rules: readonly MaskRule[], opts: CompileOptions = {}): CompiledMaskRules {
+  const envNames = opts.envNames ?? false;
   const parsed: ParsedRule[] = rules.map((rule) => {
     if (typeof rule.kind !== 'string' || rule.kind === '') throw new KubeMaskError('MASK_RULE_INVALID', 'a masking rule needs a kind (or "*")');
     if (!ACTIONS.has(rule.action)) throw new KubeMaskError('MASK_RULE_INVALID', `masking rule for ${rule.kind}: unknown action ${JSON.stringify(rule.action)}`);
@@ -88,7 +124,7 @@ export function compileMaskRules(rules: readonly MaskRule[]): CompiledMaskRules 
       root = newNode();
       for (const { rule, paths } of parsed) {
         if (!applies(rule, kind, apiGroup)) continue;
-        for (const p of paths) insert(root, p.steps, rule.action, rule.name ?? `${rule.kind} ${p.text}`);
+        for (const p of paths) insert(root, p.steps, rule.action, rule.name ?? `${rule.kind} ${p.text}`, envNames);
       }
       if (tries.size >= CACHE_MAX) tries.clear();
       tries.set(key, root);
@@ -122,6 +158,12 @@ export function elementNodes(nodes: RuleNode[]): RuleNode[] {
   let out: RuleNode[] | null = null;
   for (const n of nodes) if (n.anyElement) (out ??= []).push(n.anyElement);
   return out ?? NO_NODES;
+}
+
+/** Whether an object at these positions is an env entry whose `name` decides about its `value`. */
+export function isNameEntry(nodes: RuleNode[]): boolean {
+  for (const n of nodes) if (n.nameEntry) return true;
+  return false;
 }
 
 /** The strongest action of the rules ending at these positions, with its label. */

@@ -9,7 +9,9 @@
  * - kubectl's last-applied-configuration annotation, on any kind → parsed and masked as the
  *   object it contains (a Secret applied with kubectl carries its data there in clear);
  * - container `env[].value` of pods and of everything holding a pod template → detectors (what
- *   every string gets anyway; the rule names the field in the counts).
+ *   every string gets anyway; the rule names the field in the counts), and the marker when the
+ *   entry's `name` says it holds a credential (`POSTGRES_PASSWORD`), counted as
+ *   `env value (sensitive name)`: sensitive-env-names.ts, `createKubeMasking({ sensitiveEnvNames })`.
  * Every other string goes through the value detectors.
  *
  * The marker is `REDACTED`: readable in `-o yaml`, and valid base64, so typed clients that decode

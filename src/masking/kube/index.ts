@@ -8,5 +8,6 @@ export { createKubeJsonMasker, DEFAULT_MAX_ELEMENT_BYTES, type KubeJsonMasker, t
 export { createKubeMasking, type KubeMasking, type KubeMaskingOptions } from './create-kube-masking.ts';
 export { defaultMaskRules, LAST_APPLIED_ANNOTATION, MASK_MARKER, type DefaultRuleOptions } from './default-rules.ts';
 export { maskObject } from './mask-object.ts';
+export { DEFAULT_SENSITIVE_ENV_NAMES } from './sensitive-env-names.ts';
 export { parseRulePath, type PathStep } from './rule-path.ts';
 export { KubeMaskError, type DetectorSet, type KindHint, type KubeMaskErrorCode, type MaskAction, type MaskCounts, type MaskRule } from './types.ts';

@@ -8,15 +8,18 @@
  * are (they are structure, not values).
  *
  * The object is masked in place (it is the caller's decoded copy) and returned, with counts:
- * field labels and detector names, never a value. The streaming masker drives the same walk
+ * field labels and detector names, never a value. The `value` of a container env entry whose
+ * `name` looks like a credential's (`POSTGRES_PASSWORD`) is replaced by the marker, whatever the
+ * order of the two members (sensitive-env-names.ts). The streaming masker drives the same walk
  * per list element (`maskUnit`), which also counts the strings it saw (keys and string values)
  * so the stream can tell that the parse dropped nothing (duplicate keys) before it sends the
  * original bytes of an element that needed no change.
  */
 import type { KubeMasking } from './create-kube-masking.ts';
-import { childNodes, elementNodes, NO_NODES, strongest, type RuleNode } from './compile-rules.ts';
+import { childNodes, elementNodes, isNameEntry, NO_NODES, strongest, type RuleNode } from './compile-rules.ts';
 import { MASK_MARKER } from './default-rules.ts';
 import { MaskCounter } from './mask-counter.ts';
+import { keepsEnvValue } from './sensitive-env-names.ts';
 import type { KindHint, MaskCounts } from './types.ts';
 
 const EMPTY = NO_NODES;
@@ -169,12 +172,20 @@ function visit(v: unknown, nodes: RuleNode[], label: string | null, w: MaskWalk)
     return v;
   }
   const o = v as Record<string, unknown>;
+  // An env entry whose name is a credential's: its value is masked by name (sensitive-env-names.ts).
+  const byName = nodes.length > 0 && isNameEntry(nodes) && typeof o.name === 'string' && w.masking.sensitiveEnvName(o.name);
   for (const key in o) {
     w.strings++;
     const x = o[key];
-    w.path.push(key);
-    const y = visit(x, nodes.length > 0 ? childNodes(nodes, key) : EMPTY, label, w);
-    w.path.pop();
+    const next = nodes.length > 0 ? childNodes(nodes, key) : EMPTY;
+    let y: unknown;
+    const nameLabel = byName && key === 'value' && !keepsEnvValue(x) ? strongest(next)?.nameLabel : null;
+    if (nameLabel) y = replace(x, 'marker', nameLabel, w);
+    else {
+      w.path.push(key);
+      y = visit(x, next, label, w);
+      w.path.pop();
+    }
     if (y !== x) o[key] = y;
   }
   return o;

@@ -20,7 +20,8 @@ export interface DetectorSet {
 /**
  * What a rule does to the value at one of its paths:
  * - `marker`: replaced by MASK_MARKER (null stays null; objects and arrays are replaced whole);
- * - `hash`: replaced by `sha256:<16 hex>`, an HMAC-SHA256 of the value under the configured key
+ * - `hash`: replaced by `hmac<20 hex>` (24 characters of the base64 alphabet, so a Secret's `data`
+ *   still decodes in typed clients), an HMAC-SHA256 of the value under the configured key
  *   (equal values give equal hashes and can be compared without being revealed);
  * - `detectors`: every string under it goes through the value detectors (what happens to every
  *   string anyway; the rule names the field in the counts);

@@ -11,6 +11,7 @@ import { runInNewContext } from 'node:vm';
 import {
   createKubeJsonMasker,
   createKubeMasking,
+  DEFAULT_SENSITIVE_ENV_NAMES,
   defaultMaskRules,
   KubeMaskError,
   LAST_APPLIED_ANNOTATION,
@@ -192,7 +193,7 @@ describe('TokenRequest, env values, operator rules', () => {
       kind: 'Pod',
       apiVersion: 'v1',
       metadata: { name: 'p' },
-      spec: { containers: [{ name: 'app', image: 'nginx', env: [{ name: 'TOKEN', value: A_JWT }, { name: 'MODE', value: 'production' }] }] },
+      spec: { containers: [{ name: 'app', image: 'nginx', env: [{ name: 'CLUSTER_CONFIG', value: A_JWT }, { name: 'MODE', value: 'production' }] }] },
     };
     const r = await run(JSON.stringify(p));
     const env = get(JSON.parse(r.text), 'spec', 'containers', 0, 'env') as { name: string; value: string }[];
@@ -201,12 +202,12 @@ describe('TokenRequest, env values, operator rules', () => {
     assert.deepEqual(r.counts, { fields: { 'env value': 1 }, detectors: { jwt: 1 } });
   });
 
-  test('a Deployment with an AWS key in an env value', async () => {
+  test('a Deployment with an AWS key in an env value (whose name says nothing)', async () => {
     const d = {
       kind: 'Deployment',
       apiVersion: 'apps/v1',
       metadata: { name: 'web' },
-      spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'AWS_ACCESS_KEY_ID', value: AN_AWS_KEY }] }], initContainers: [{ name: 'init', env: [{ name: 'X', value: 'y' }] }] } } },
+      spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'UPLOADER_ARGS', value: `--key=${AN_AWS_KEY}` }] }], initContainers: [{ name: 'init', env: [{ name: 'X', value: 'y' }] }] } } },
     };
     const r = await run(JSON.stringify(d));
     assert.ok(!r.text.includes(AN_AWS_KEY));
@@ -246,11 +247,207 @@ describe('TokenRequest, env values, operator rules', () => {
     const s = secret('h', { a: b64('same'), b: b64('same'), c: b64('other') });
     const out1 = get(JSON.parse((await run(JSON.stringify(s), { masking: hashing('key-1') })).text), 'data') as Record<string, string>;
     const out2 = get(JSON.parse((await run(JSON.stringify(s), { masking: hashing('key-2') })).text), 'data') as Record<string, string>;
-    assert.match(out1.a!, /^sha256:[0-9a-f]{16}$/);
+    assert.match(out1.a!, /^hmac[0-9a-f]{20}$/);
     assert.equal(out1.a, out1.b);
     assert.notEqual(out1.a, out1.c);
     assert.notEqual(out1.a, out2.a);
     assert.throws(() => createKubeMasking({ detectors, rules: defaultMaskRules({ secretValues: 'hash' }) }), (e: unknown) => e instanceof KubeMaskError && e.code === 'MASK_RULE_INVALID');
+  });
+});
+
+// ---- env values masked by their name ---------------------------------------------------------
+
+describe('env values masked by their name (sensitive-env-names.ts)', () => {
+  const SECRET_KEY_40 = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'; // 40 base64 characters: no detector knows it
+  const LABEL = 'env value (sensitive name)';
+  /** Credentials under telling names (masked) and everything that must stay. */
+  const env = (): { name: string; value?: string; valueFrom?: unknown }[] => [
+    { name: 'POSTGRES_PASSWORD', value: 'fake-password' },
+    { name: 'AWS_SECRET_ACCESS_KEY', value: SECRET_KEY_40 },
+    { name: 'DB_TOKEN', value: 'tok-12345' },
+    { name: 'APP_ENV', value: 'production' },
+    { name: 'PASSWORD_FILE', value: '/run/secrets/pw' },
+    { name: 'TOKEN_PATH', value: '/var/run/token' },
+    { name: 'AUTHOR', value: 'jane' },
+    { name: 'API_KEY', value: '' },
+    { name: 'REDIS_PASSWORD', value: '$(DB_PASSWORD)' },
+    { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+  ];
+  const SECRETS = ['fake-password', SECRET_KEY_40, 'tok-12345'];
+  const expectedEnv = () => env().map((e, i) => (i < 3 ? { ...e, value: MASK_MARKER } : e));
+  const podSpec = () => ({ containers: [{ name: 'app', image: 'app:1', env: env() }], initContainers: [{ name: 'init', image: 'init:1', env: [{ name: 'INIT_SECRET', value: 's3cr3t' }] }] });
+
+  /** Streams `body` fast (whole, in small chunks) and fully parsed; both must give `maskObject`'s answer. */
+  async function both(body: string, opts: { masking?: KubeMasking; chunks?: number[] } = {}): Promise<Run> {
+    const m = opts.masking ?? masking;
+    const lines = (t: string): unknown[] => t.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+    const expected = lines(body).map((o) => maskObject(o, m));
+    const fast = await run(body, { masking: m });
+    for (const chunk of opts.chunks ?? [1, 7, 100]) {
+      const r = await run(body, { masking: m, chunk });
+      assert.equal(r.text, fast.text, `chunk ${chunk}`);
+      assert.deepEqual(r.counts, fast.counts);
+    }
+    const full = await run(body, { masking: m, fastPath: false });
+    assert.deepEqual(lines(fast.text), expected.map((e) => e.obj));
+    assert.deepEqual(lines(full.text), expected.map((e) => e.obj));
+    assert.deepEqual(full.counts, fast.counts);
+    return fast;
+  }
+
+  test('a Pod: POSTGRES_PASSWORD, AWS_SECRET_ACCESS_KEY and DB_TOKEN masked; APP_ENV, PASSWORD_FILE, TOKEN_PATH, AUTHOR, empty and $(VAR) kept', async () => {
+    const p = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p' }, spec: podSpec() };
+    const body = JSON.stringify(p).replaceAll('","', '", "'); // spaces that only the scan keeps
+    const r = await both(body);
+    const out = JSON.parse(r.text) as typeof p;
+    assert.deepEqual(out.spec.containers[0]!.env, expectedEnv());
+    assert.deepEqual(out.spec.initContainers[0]!.env, [{ name: 'INIT_SECRET', value: MASK_MARKER }]);
+    for (const v of [...SECRETS, 's3cr3t']) assert.ok(!r.text.includes(v), v);
+    assert.deepEqual(r.counts, { fields: { [LABEL]: 4 }, detectors: {} });
+    // Done in the scan: the rest of the Pod goes out as its own bytes.
+    let expected = body;
+    for (const v of [...SECRETS, 's3cr3t']) expected = expected.replace(JSON.stringify(v), JSON.stringify(MASK_MARKER));
+    assert.equal(r.text, expected);
+  });
+
+  test('a Deployment (the pod template), and every kind the default rules list', async () => {
+    const d = { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web' }, spec: { replicas: 2, template: { metadata: { labels: { app: 'web' } }, spec: podSpec() } } };
+    const r = await both(JSON.stringify(d));
+    assert.deepEqual(get(JSON.parse(r.text), 'spec', 'template', 'spec', 'containers', 0, 'env'), expectedEnv());
+    assert.deepEqual(r.counts, { fields: { [LABEL]: 4 }, detectors: {} });
+    const kinds: [kind: string, apiVersion: string, wrap: (spec: unknown) => unknown, path: string[]][] = [
+      ['Pod', 'v1', (spec) => ({ spec }), ['spec']],
+      ['PodTemplate', 'v1', (spec) => ({ template: { spec } }), ['template', 'spec']],
+      ['ReplicationController', 'v1', (spec) => ({ spec: { template: { spec } } }), ['spec', 'template', 'spec']],
+      ['Deployment', 'apps/v1', (spec) => ({ spec: { template: { spec } } }), ['spec', 'template', 'spec']],
+      ['StatefulSet', 'apps/v1', (spec) => ({ spec: { template: { spec } } }), ['spec', 'template', 'spec']],
+      ['DaemonSet', 'apps/v1', (spec) => ({ spec: { template: { spec } } }), ['spec', 'template', 'spec']],
+      ['ReplicaSet', 'apps/v1', (spec) => ({ spec: { template: { spec } } }), ['spec', 'template', 'spec']],
+      ['Job', 'batch/v1', (spec) => ({ spec: { template: { spec } } }), ['spec', 'template', 'spec']],
+      ['CronJob', 'batch/v1', (spec) => ({ spec: { jobTemplate: { spec: { template: { spec } } } } }), ['spec', 'jobTemplate', 'spec', 'template', 'spec']],
+    ];
+    for (const [kind, apiVersion, wrap, path] of kinds) {
+      const spec = { containers: [{ name: 'a', env: env() }], ephemeralContainers: [{ name: 'debug', env: [{ name: 'GITHUB_TOKEN', value: 'ghp-fake' }] }] };
+      const k = await both(JSON.stringify({ kind, apiVersion, metadata: { name: 'x' }, ...(wrap(spec) as object) }), { chunks: [] });
+      assert.deepEqual(get(JSON.parse(k.text), ...path, 'containers', 0, 'env'), expectedEnv(), kind);
+      assert.equal(get(JSON.parse(k.text), ...path, 'ephemeralContainers', 0, 'env', 0, 'value'), MASK_MARKER, kind);
+      assert.deepEqual(k.counts, { fields: { [LABEL]: 4 }, detectors: {} }, kind);
+    }
+    // A ConfigMap is no pod: a `value` under `env` there is just a string.
+    const cm = { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'c' }, data: { x: 'y' }, spec: { containers: [{ env: [{ name: 'DB_PASSWORD', value: 'kept' }] }] } };
+    assert.ok((await both(JSON.stringify(cm))).text.includes('"kept"'));
+  });
+
+  test('PodList items (typed: no kind on the items), cut anywhere', async () => {
+    const r0 = rng(5);
+    const pods = [pod(r0, 1), pod(r0, 2)];
+    pods[1]!.spec.containers[0]!.env.push({ name: 'POSTGRES_PASSWORD', value: 'fake-password' }, { name: 'DB_TOKEN', value: 'tok-12345' });
+    const body = listJson('PodList', 2, (_r, i) => pods[i]);
+    const r = await both(body, { chunks: [1, 13, 4096] });
+    const items = (JSON.parse(r.text) as { items: typeof pods }).items;
+    assert.deepEqual(items[0], pods[0], 'a pod with nothing to mask is unchanged');
+    const outEnv = items[1]!.spec.containers[0]!.env;
+    assert.deepEqual(outEnv.slice(-2).map((e) => e.value), [MASK_MARKER, MASK_MARKER]);
+    assert.deepEqual(outEnv.find((e) => e.name === 'DB_PASSWORD'), { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } });
+    assert.ok(!r.text.includes('fake-password') && !r.text.includes('tok-12345'));
+    assert.deepEqual(r.counts, { fields: { [LABEL]: 2 }, detectors: {} });
+  });
+
+  test('a watch event and a Table row carrying a Pod', async () => {
+    const p = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p' }, spec: podSpec() };
+    const r = await both(`${JSON.stringify({ type: 'ADDED', object: p })}\n${JSON.stringify({ type: 'MODIFIED', object: p })}\n`);
+    for (const line of r.text.trim().split('\n')) assert.deepEqual(get(JSON.parse(line), 'object', 'spec', 'containers', 0, 'env'), expectedEnv());
+    assert.deepEqual(r.counts, { fields: { [LABEL]: 8 }, detectors: {} });
+    const table = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: {}, columnDefinitions: [], rows: [{ cells: ['p'], object: p }] };
+    const t = await both(JSON.stringify(table));
+    assert.deepEqual(get(JSON.parse(t.text), 'rows', 0, 'object', 'spec', 'containers', 0, 'env'), expectedEnv());
+  });
+
+  test('in a last-applied-configuration annotation (kubectl apply of a Deployment)', async () => {
+    const applied = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { annotations: {}, name: 'web', namespace: 'dev' }, spec: { template: { spec: { containers: [{ env: env(), image: 'app:1', name: 'app' }] } } } };
+    const d = { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web', annotations: { [LAST_APPLIED_ANNOTATION]: `${JSON.stringify(applied)}\n` } }, spec: { template: { spec: { containers: [{ name: 'app', env: env() }] } } } };
+    const r = await both(JSON.stringify(d));
+    const inner = JSON.parse(get(JSON.parse(r.text), 'metadata', 'annotations', LAST_APPLIED_ANNOTATION) as string) as typeof applied;
+    assert.deepEqual(inner.spec.template.spec.containers[0]!.env, expectedEnv());
+    assert.deepEqual(get(JSON.parse(r.text), 'spec', 'template', 'spec', 'containers', 0, 'env'), expectedEnv());
+    for (const v of SECRETS) assert.ok(!r.text.includes(v), v);
+    assert.deepEqual(r.counts, { fields: { [LABEL]: 6, 'last-applied-configuration': 1 }, detectors: {} });
+  });
+
+  test('value before name, duplicate names and values, odd values: the same as JSON.parse + maskObject', async () => {
+    const pods = (entries: string): string => `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","env":[${entries}]}]}}`;
+    const cases: [entries: string, values: unknown[], fields: Record<string, number>][] = [
+      ['{"value":"fake-password","name":"POSTGRES_PASSWORD"},{"value":"production","name":"APP_ENV"}', [MASK_MARKER, 'production'], { [LABEL]: 1 }],
+      ['{"value":"x1","name":"APP_ENV","name":"DB_TOKEN"}', [MASK_MARKER], { [LABEL]: 1 }],
+      ['{"name":"DB_TOKEN","value":"x2","name":"APP_ENV"}', ['x2'], {}],
+      ['{"name":"DB_TOKEN","name":"APP_ENV","value":"x3"}', ['x3'], {}],
+      ['{"name":"DB_TOKEN","value":"x4","value":"x5"}', [MASK_MARKER], { [LABEL]: 1 }],
+      ['{"name":"DB_TOKEN","value":42},{"name":"DB_TOKEN","value":null},{"name":"DB_TOKEN","value":{"a":"b"}},{"name":"DB_TOKEN","value":["c"]}', [MASK_MARKER, null, MASK_MARKER, MASK_MARKER], { [LABEL]: 3 }],
+      ['{"name":42,"value":"x6"},{"name":null,"value":"x7"},{"name":{"DB_TOKEN":1},"value":"x8"},{"value":"x9"},{"name":["DB_TOKEN"],"value":"x12"}', ['x6', 'x7', 'x8', 'x9', 'x12'], {}],
+      ['{"name":"DB_\\u0054OKEN","value":"x\\u0031"},{"name":"DB_TOKEN","value":"$(A)$(B_C)"},{"name":"DB_TOKEN","value":"$(A) and text"}', [MASK_MARKER, '$(A)$(B_C)', MASK_MARKER], { [LABEL]: 2 }],
+      ['{ "name" : "DB_TOKEN" , "value" : "x10" , "extra" : { "name" : "APP_ENV" , "value" : "x11" } }', [MASK_MARKER], { [LABEL]: 1 }],
+      [`{"name":"APP_ENV","value":"${A_JWT}"},{"value":"${A_JWT}","name":"DB_TOKEN"}`, ['[masked:jwt]', MASK_MARKER], { 'env value': 1, [LABEL]: 1 }],
+    ];
+    for (const [entries, values, fields] of cases) {
+      const r = await both(pods(entries));
+      const outEnv = get(JSON.parse(r.text), 'spec', 'containers', 0, 'env') as { value?: unknown }[];
+      assert.deepEqual(outEnv.map((e) => e.value), values, entries);
+      assert.deepEqual(r.counts.fields, fields, entries);
+    }
+  });
+
+  test('the option: false turns it off (the detectors still run), a RegExp of the caller replaces the default', async () => {
+    const p = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', env: [...env(), { name: 'MY_SETTING', value: 'v' }, { name: 'JWT_IN_CLEAR', value: A_JWT }] }] } };
+    const off = await both(JSON.stringify(p), { masking: createKubeMasking({ detectors, sensitiveEnvNames: false }) });
+    const offEnv = get(JSON.parse(off.text), 'spec', 'containers', 0, 'env') as { value?: string }[];
+    assert.deepEqual(offEnv.slice(0, 3).map((e) => e.value), ['fake-password', SECRET_KEY_40, 'tok-12345']);
+    assert.equal(offEnv[11]!.value, '[masked:jwt]');
+    assert.deepEqual(off.counts, { fields: { 'env value': 1 }, detectors: { jwt: 1 } });
+    const mine = await both(JSON.stringify(p), { masking: createKubeMasking({ detectors, sensitiveEnvNames: /^my_/gi }) });
+    const mineEnv = get(JSON.parse(mine.text), 'spec', 'containers', 0, 'env') as { value?: string }[];
+    assert.deepEqual(mineEnv.map((e) => e.value), [...env().map((e) => e.value), MASK_MARKER, '[masked:jwt]']);
+    assert.deepEqual(mine.counts, { fields: { [LABEL]: 1, 'env value': 1 }, detectors: { jwt: 1 } });
+    assert.throws(() => createKubeMasking({ detectors, sensitiveEnvNames: 'PASSWORD' as unknown as RegExp }), (e: unknown) => e instanceof KubeMaskError && e.code === 'MASK_RULE_INVALID');
+  });
+
+  test("an operator's env rule for a CRD gets it too, under its own label; a marker rule on env values stays a marker", async () => {
+    const rules: MaskRule[] = [
+      ...defaultMaskRules(),
+      { kind: 'Rollout', apiGroup: 'argoproj.io', paths: ['spec.template.spec.containers[*].env[*].value'], action: 'detectors', name: 'Rollout env' },
+      { kind: 'Job', apiGroup: 'batch', paths: ['spec.template.spec.containers[*].env[*].value'], action: 'marker', name: 'Job env' },
+    ];
+    const m = createKubeMasking({ detectors, rules });
+    const ro = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', metadata: { name: 'r' }, spec: { template: { spec: { containers: [{ name: 'c', env: env() }] } } } };
+    const r = await both(JSON.stringify(ro), { masking: m });
+    assert.deepEqual(get(JSON.parse(r.text), 'spec', 'template', 'spec', 'containers', 0, 'env'), expectedEnv());
+    assert.deepEqual(r.counts, { fields: { 'Rollout env (sensitive name)': 3 }, detectors: {} });
+    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: { spec: { containers: [{ name: 'c', env: [{ name: 'APP_ENV', value: 'x' }, { name: 'DB_TOKEN', value: 'y' }] }] } } } };
+    const j = await both(JSON.stringify(job), { masking: m });
+    assert.deepEqual(j.counts, { fields: { 'Job env': 2 }, detectors: {} });
+    // An env entry inside an env entry (a rule of each): the scan leaves it to the full parse.
+    const nested = createKubeMasking({ detectors, rules: [{ kind: 'Nest', paths: ['spec.env[*].value', 'spec.env[*].inner.env[*].value'], action: 'detectors', name: 'Nest env' }] });
+    const body = '{"kind":"Nest","apiVersion":"x.io/v1","spec":{"env":[{"name":"DB_TOKEN","inner":{"env":[{"name":"APP_ENV","value":"a"},{"name":"API_KEY","value":"b"}]},"value":"c"}]}}';
+    const n = await both(body, { masking: nested });
+    assert.deepEqual(JSON.parse(n.text), { kind: 'Nest', apiVersion: 'x.io/v1', spec: { env: [{ name: 'DB_TOKEN', inner: { env: [{ name: 'APP_ENV', value: 'a' }, { name: 'API_KEY', value: MASK_MARKER }] }, value: MASK_MARKER }] } });
+    assert.deepEqual(n.counts, { fields: { 'Nest env (sensitive name)': 2 }, detectors: {} });
+  });
+
+  test('the default pattern', () => {
+    const yes = [
+      'POSTGRES_PASSWORD', 'AWS_SECRET_ACCESS_KEY', 'DB_TOKEN', 'MYSQL_ROOT_PASSWORD', 'PASSWD', 'GPG_PASSPHRASE', 'SECRET', 'CLIENT_SECRET', 'SECRET_KEY_BASE',
+      'GITHUB_TOKEN', 'AUTH_TOKEN', 'BASIC_AUTH', 'AUTH', 'HTTP_AUTHORIZATION', 'STRIPE_API_KEY', 'APIKEY', 'apiKey', 'dbPassword', 'AWS_ACCESS_KEY_ID', 'JWT_PRIVATE_KEY',
+      'GOOGLE_APPLICATION_CREDENTIALS', 'REGISTRY_CREDS', 'SENTRY_DSN', 'DSN', 'AZURE_STORAGE_CONNECTION_STRING', 'ConnectionStrings__Default', 'DB_CONN_STR', 'SMTP_PASS',
+      'DB_PWD', 'auth-token', 'app.secret', 'ENCRYPTION_KEY', 'SIGNING_KEY', 'X\nPASSWORD',
+    ];
+    const no = [
+      'APP_ENV', 'PASSWORD_FILE', 'TOKEN_PATH', 'AUTHOR', 'AUTHORS', 'PWD', 'OLDPWD', 'TOKEN_TTL', 'AUTH_ENABLED', 'PASSWORD_MIN_LENGTH', 'TOKEN_EXPIRY', 'TOKENIZER_MODEL',
+      'PASS_THROUGH', 'BYPASS', 'SECRET_NAME', 'SECRETS_DIR', 'DATABASE_URL', 'AUTH_URL', 'PRIVATE_KEY_PATH', 'OAUTH_ISSUER', 'LOG_LEVEL', 'PORT', 'KEY', 'CACHE_KEY', 'POD_NAME',
+    ];
+    for (const n of yes) assert.ok(DEFAULT_SENSITIVE_ENV_NAMES.test(n), n);
+    for (const n of no) assert.ok(!DEFAULT_SENSITIVE_ENV_NAMES.test(n), n);
+    const t = performance.now();
+    DEFAULT_SENSITIVE_ENV_NAMES.test(`${'A_'.repeat(100_000)}PASSWORD_FILE`);
+    assert.ok(performance.now() - t < 200, 'a hostile name costs linear time');
   });
 });
 
@@ -480,13 +677,14 @@ describe('fast path and full parse agree', () => {
       assert.deepEqual(JSON.parse(fast.text), JSON.parse(full.text));
       assert.deepEqual(fast.counts, full.counts);
       if (kind === 'PodList') {
-        // Pods 7 and 13 of every 20 carry a credential; the others go out byte for byte.
+        // Pods 7 and 13 of every 20 carry a credential (a URL with a password; AWS_ACCESS_KEY_ID,
+        // masked by its name); the others go out byte for byte.
         const inItems = (JSON.parse(body) as { items: unknown[] }).items;
         const outItems = (JSON.parse(fast.text) as { items: unknown[] }).items;
         const changed = inItems.filter((x, i) => JSON.stringify(x) !== JSON.stringify(outItems[i])).length;
         assert.equal(changed, 6);
         assert.ok(fast.text.includes(JSON.stringify(inItems[0])));
-        assert.deepEqual(fast.counts, { fields: { 'env value': 6 }, detectors: { 'url-credentials': 3, 'aws-access-key-id': 3 } });
+        assert.deepEqual(fast.counts, { fields: { 'env value': 3, 'env value (sensitive name)': 3 }, detectors: { 'url-credentials': 3 } });
       }
     }
   });
@@ -497,6 +695,7 @@ describe('fast path and full parse agree', () => {
       { kind: 'MyApp', apiGroup: 'example.com', paths: ['spec.password', 'spec.keys[*]', 'spec.nested.*.secret'], action: 'marker' },
       { kind: 'MyApp', paths: ['spec.config'], action: 'detectors', name: 'MyApp config' },
       { kind: 'Blob', paths: ['*'], action: 'hash' },
+      { kind: 'MyApp', paths: ['spec.containers[*].env[*].value'], action: 'detectors', name: 'MyApp env' },
     ];
     const m = createKubeMasking({ detectors, rules, hashKey: 'k' });
     const r = rng(42);
@@ -510,19 +709,31 @@ describe('fast path and full parse agree', () => {
       if (t < 0.7) return Array.from({ length: Math.floor(r() * 4) }, () => value(depth + 1));
       return Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, (_, i) => [pick(['data', 'spec', 'value', 'password', 'env', 'x', 'items', `k${i}`]), value(depth + 1)]));
     };
+    // Env entries: names that mask and names that do not, mostly name first (as the API server
+    // writes them), some value first or without one of the two, odd values.
+    const envEntry = (): Record<string, unknown> => {
+      const name = pick(['X', 'APP_ENV', 'DB_PASSWORD', 'AUTH_TOKEN', 'PASSWORD_FILE', 'AWS_SECRET_ACCESS_KEY', 42, undefined]);
+      const v = r() < 0.7 ? str() : pick(['', '$(X)', null, 'fake-password', value(2)]);
+      const e: Record<string, unknown> = r() < 0.8 ? { name, value: v } : { value: v, name };
+      if (name === undefined) delete e.name;
+      if (r() < 0.2) e.valueFrom = value(3);
+      return e;
+    };
+    const containers = () => [{ name: str(), env: Array.from({ length: 1 + Math.floor(r() * 5) }, envEntry) }];
     const annotation = (): string => pick([lastAppliedSecret('s', 'pw'), '{not json', JSON.stringify({ kind: 'Pod', spec: { containers: [{ env: [{ value: A_JWT }] }] } }), '"just a string"']);
     const object = (): Record<string, unknown> => {
-      const kind = pick(['Secret', 'Pod', 'MyApp', 'ConfigMap', 'TokenRequest', 'Blob', undefined]);
-      const apiVersion = kind === 'MyApp' ? pick(['example.com/v1', 'other.io/v1']) : kind === 'TokenRequest' ? 'authentication.k8s.io/v1' : 'v1';
+      const kind = pick(['Secret', 'Pod', 'MyApp', 'ConfigMap', 'TokenRequest', 'Blob', 'Deployment', undefined]);
+      const apiVersion = kind === 'MyApp' ? pick(['example.com/v1', 'other.io/v1']) : kind === 'TokenRequest' ? 'authentication.k8s.io/v1' : kind === 'Deployment' ? 'apps/v1' : 'v1';
       const o: Record<string, unknown> = kind ? { kind, apiVersion } : {};
       o.metadata = { name: str(), annotations: r() < 0.3 ? { [LAST_APPLIED_ANNOTATION]: annotation(), other: str() } : { other: str() } };
       if (r() < 0.5) o.data = { a: str(), b: value(2), c: null };
       if (r() < 0.3) o.stringData = { s: str() };
-      if (r() < 0.6) o.spec = { password: value(2), keys: [str(), value(3)], nested: { one: { secret: str(), other: str() } }, config: value(1), containers: [{ env: [{ name: 'X', value: str() }, { name: 'Y', valueFrom: value(3) }] }] };
+      if (r() < 0.6) o.spec = { password: value(2), keys: [str(), value(3)], nested: { one: { secret: str(), other: str() } }, config: value(1), containers: containers(), template: { spec: { initContainers: containers() } } };
       if (r() < 0.3) o.status = { token: str(), message: str() };
       if (r() < 0.3) o.extra = value(0);
       return o;
     };
+    let byName = 0;
     for (let round = 0; round < 300; round++) {
       const objs = Array.from({ length: 1 + Math.floor(r() * 4) }, object);
       const doc = pick(['list', 'list', 'typed list', 'single', 'watch'] as const);
@@ -550,7 +761,9 @@ describe('fast path and full parse agree', () => {
       const sorted = (c: MaskCounts) => ({ fields: Object.fromEntries(Object.entries(c.fields).sort()), detectors: Object.fromEntries(Object.entries(c.detectors).sort()) });
       assert.deepEqual(sorted(fast.counts), sorted(sum), `round ${round}: counts ${body}`);
       assert.deepEqual(sorted(full.counts), sorted(sum), `round ${round}: counts`);
+      byName += (sum.fields['env value (sensitive name)'] ?? 0) + (sum.fields['MyApp env (sensitive name)'] ?? 0);
     }
+    assert.ok(byName > 40, `${byName} env values masked by name: the rule is exercised`);
   });
 
   test('a duplicate key cannot hide a value from the mask (the shadowed copy is dropped)', async () => {
