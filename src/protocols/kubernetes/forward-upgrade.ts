@@ -4,6 +4,14 @@
  * API server answers `101 Switching Protocols`, the two sockets are spliced. Any other answer is
  * passed to the client and the connection is closed: no raw tunnel is ever left open behind a
  * failed upgrade (CVE-2018-1002105).
+ *
+ * Output masking (issue #5): given value detectors, the stdout and stderr of exec and attach are
+ * masked on their way to the client — over WebSocket (ws-exec-masking.ts: frames parsed and
+ * written again with `ws`) and over SPDY/3.1 (spdy-exec-masking.ts: DATA frames rewritten, which
+ * spdystream's lack of flow control makes safe; the finding is written down there). The client's
+ * direction stays a splice; port-forward is never masked. What was masked goes into the audit
+ * outcome (`masking`) and to `onMaskCounts` when the session ends. Without detectors the sockets
+ * are spliced exactly as before.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,6 +21,12 @@ import { responseHeaders } from './response-headers.ts';
 import { elapsedMs } from './forward-http.ts';
 import type { KubeContext } from './pipeline/context.ts';
 import { Rejection } from './pipeline/rejection.ts';
+import type { AuditMasking } from '../../audit/types.ts';
+import type { DetectorSet } from '../../masking/detectors/index.ts';
+import type { TextMaskCounts } from '../../masking/text/index.ts';
+import { isExecOrAttach, type MaskedRelay } from './exec-masking.ts';
+import { relayMaskedWebSocket } from './ws-exec-masking.ts';
+import { relayMaskedSpdy } from './spdy-exec-masking.ts';
 
 const ALLOWED_UPGRADES = /^(websocket|spdy\/3\.1)$/i;
 
@@ -31,19 +45,52 @@ function head(status: number, message: string, headers: [string, string][]): str
   return `HTTP/1.1 ${status} ${message}\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}${headers.length ? '\r\n' : ''}\r\n`;
 }
 
-export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstBytes: Buffer): Promise<void> {
+export interface UpgradeOptions {
+  /**
+   * Value detectors for the output of exec and attach (stdout, stderr). Absent: the upgrade is
+   * spliced unchanged. Ignored for port-forward.
+   */
+  detectors?: DetectorSet;
+  /** Longest partial output line held per stream (default 1 MiB; config `masking.maxLineBytes`). */
+  maxLineBytes?: number;
+  /** Quiet time after which a partial line (a prompt, typed echo) is released (default 25 ms). */
+  idleMs?: number;
+  /** Called once when a masked session ends, with what was masked (also in the audit outcome). */
+  onMaskCounts?: (counts: TextMaskCounts) => void;
+  /**
+   * The audit outcome's `masking` when the session is not masked — e.g. `{ fields: {}, detectors:
+   * {}, lifted: [rule ids] }` when a policy rule lifted masking (response-masking.ts liftedMasking).
+   */
+  unmaskedAudit?: AuditMasking;
+}
+
+export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstBytes: Buffer, opts: UpgradeOptions = {}): Promise<void> {
   const up = ctx.upstream!;
   const upgrade = checkUpgrade(ctx.req);
+  const detectors = opts.detectors !== undefined && isExecOrAttach(ctx) ? opts.detectors : undefined;
+  const websocket = /^websocket$/i.test(upgrade);
   const upstreamReq = await upstreamRequest(ctx, { upgrade });
+  // A masked WebSocket session is parsed and written again: no compression extension.
+  if (detectors !== undefined && websocket) upstreamReq.removeHeader('sec-websocket-extensions');
   let bytesIn = 0;
   let bytesOut = 0;
   let done = false;
+  let relay: MaskedRelay | null = null;
   const complete = (status: number, error?: { code: string; message: string }): void => {
     if (done) return;
     done = true;
-    ctx.audit!.complete({ status, bytesIn, bytesOut, durationMs: elapsedMs(ctx), ...(error ? { error } : {}) }).catch((e: unknown) =>
-      ctx.deps.log.error({ id: ctx.id, err: (e as Error).message }, 'audit completion failed'),
-    );
+    let masking: AuditMasking | undefined = opts.unmaskedAudit;
+    if (relay !== null) {
+      const counts = relay.counts();
+      masking = { fields: {}, detectors: counts.detectors, ...(counts.oversizeLines ? { oversizeLines: counts.oversizeLines } : {}) };
+      try {
+        opts.onMaskCounts?.(counts);
+      } catch (e) {
+        ctx.deps.log.error({ id: ctx.id, err: (e as Error).message }, 'onMaskCounts failed');
+      }
+    }
+    const outcome = { status, bytesIn, bytesOut, durationMs: elapsedMs(ctx), ...(error ? { error } : {}), ...(masking ? { masking } : {}) };
+    ctx.audit!.complete(outcome).catch((e: unknown) => ctx.deps.log.error({ id: ctx.id, err: (e as Error).message }, 'audit completion failed'));
   };
   socket.on('error', () => upstreamReq.destroy());
 
@@ -52,22 +99,50 @@ export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstByte
       // Node emits 'upgrade' only for 101 Switching Protocols.
       const extra: [string, string][] = [['Connection', 'Upgrade']];
       if (ctx.warning) extra.push(['Warning', `299 - ${JSON.stringify(ctx.warning)}`]);
-      socket.write(head(101, 'Switching Protocols', responseHeaders(res.rawHeaders, true).concat(extra)));
-      if (upstreamHead.length) {
-        bytesOut += upstreamHead.length;
-        socket.write(upstreamHead);
+      if (detectors !== undefined && websocket && res.headers['sec-websocket-extensions']) {
+        // Compressed frames cannot be masked without inflating them: refuse rather than pass them on.
+        const message = `sluice: the API server negotiated WebSocket extension ${JSON.stringify(res.headers['sec-websocket-extensions'])} on a masked exec session`;
+        ctx.deps.log.error({ id: ctx.id }, message);
+        upstreamSocket.destroy();
+        socket.destroy();
+        complete(502, { code: 'UPSTREAM_UNAVAILABLE', message });
+        resolve();
+        return;
       }
+      socket.write(head(101, 'Switching Protocols', responseHeaders(res.rawHeaders, true).concat(extra)));
       if (firstBytes.length) {
         bytesIn += firstBytes.length;
         upstreamSocket.write(firstBytes);
       }
       socket.on('data', (c: Buffer) => (bytesIn += c.length));
       upstreamSocket.on('data', (c: Buffer) => (bytesOut += c.length));
-      // Splice. An end on one side is passed on as an end (pipe), so bytes still in flight are
-      // delivered (kubectl cp's last tar blocks); once one side has closed, the other gets
-      // SPLICE_DRAIN_MS to finish before it is destroyed. Errors tear both down at once.
-      socket.pipe(upstreamSocket);
-      upstreamSocket.pipe(socket);
+      bytesOut += upstreamHead.length;
+      if (detectors !== undefined) {
+        // Masked: the client's bytes are spliced, the API server's are relayed frame by frame.
+        const fail = (err: Error): void => {
+          ctx.deps.log.warn({ id: ctx.id, err: err.message }, 'exec/attach stream from the API server could not be parsed; session closed');
+          upstreamSocket.destroy();
+          socket.destroy();
+        };
+        const masking = { detectors, maxLineBytes: opts.maxLineBytes, idleMs: opts.idleMs };
+        if (websocket) {
+          const protocol = String(res.headers['sec-websocket-protocol'] ?? '');
+          relay = relayMaskedWebSocket({ protocol, upstream: upstreamSocket, client: socket, head: upstreamHead, masking, fail });
+        } else {
+          const spdy = relayMaskedSpdy({ upstream: upstreamSocket, client: socket, head: upstreamHead, masking, fail });
+          if (firstBytes.length) spdy.observeClient(firstBytes);
+          socket.on('data', (c: Buffer) => spdy.observeClient(c));
+          relay = spdy;
+        }
+        socket.pipe(upstreamSocket);
+      } else {
+        if (upstreamHead.length) socket.write(upstreamHead);
+        // Splice. An end on one side is passed on as an end (pipe), so bytes still in flight are
+        // delivered (kubectl cp's last tar blocks); once one side has closed, the other gets
+        // SPLICE_DRAIN_MS to finish before it is destroyed. Errors tear both down at once.
+        socket.pipe(upstreamSocket);
+        upstreamSocket.pipe(socket);
+      }
       let open = 2;
       const closed = (other: Duplex) => (): void => {
         if (--open === 0) {
