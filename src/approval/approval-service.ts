@@ -23,6 +23,7 @@ import type { Principal } from '../core/principal.ts';
 import { compileGlob } from '../policy/glob.ts';
 import type { ApprovalStore } from '../store/approval-store.ts';
 import { heldBodyText } from './held-body.ts';
+import type { Masking } from '../masking/create-masking.ts';
 import { requestHash, sha256Hex } from './request-hash.ts';
 import type {
   Approval,
@@ -55,6 +56,8 @@ export interface ApprovalServiceOptions {
   maxHeld: number;
   sameAs?: { person: string; identities: string[] }[];
   roles?: () => ReadonlyMap<string, ApprovalRole>;
+  /** The gateway's masking: held bodies shown to approvers go through it (held-body.ts). */
+  masking?: Masking;
 }
 
 export interface ApprovalServiceImpl extends ApprovalService {
@@ -312,7 +315,7 @@ export async function createApprovalService(opts: ApprovalServiceOptions): Promi
       joined = approval !== undefined;
       if (!approval) {
         const timeouts = input.requirements.map((r) => r.timeoutMs ?? opts.defaultTimeoutMs);
-        const body = heldBodyText(input.body, input.contentType, input.attributes.apiGroup === '' && input.attributes.resource === 'secrets');
+        const body = heldBodyText(input.body, input.contentType, input.attributes.apiGroup === '' && input.attributes.resource === 'secrets', opts.masking);
         approval = {
           id: randomUUID(),
           kind: 'request',

@@ -2,14 +2,18 @@
  * The body of a held request as approvers see it: text, secret values masked, at most 64 KiB.
  * Approvers must see what they approve (SECURITY.md: "The approver sees the full (masked)
  * request") but never a Secret's values: `data` and `stringData` values of a Secret (JSON or
- * YAML) are replaced by a marker (keys kept), and JWTs / bearer tokens anywhere are redacted.
- * Inline masking (issue #5) will supersede this with its detectors.
+ * YAML) are replaced by the masking marker (keys kept) — also in patches, which carry no `kind`
+ * —, and JWTs / bearer tokens anywhere are redacted. With the gateway's masking (issue #5) the
+ * body then goes through the same rules and value detectors as responses do: the
+ * last-applied annotation, env values with credentials, cloud keys, connection strings.
  */
 import { parse as parseYaml } from 'yaml';
 import { redactString } from '../audit/redact-secrets.ts';
+import type { Masking } from '../masking/create-masking.ts';
+import { MASK_MARKER, maskObject } from '../masking/kube/index.ts';
 
 export const HELD_BODY_MAX = 64 * 1024;
-export const MASKED = '***';
+export const MASKED = MASK_MARKER;
 
 function maskSecrets(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(maskSecrets);
@@ -56,19 +60,22 @@ function maskSecretBody(v: unknown): unknown {
  * Undefined for no body; binary (protobuf) bodies are described, not shown. `secret`: the body is
  * written to the core `secrets` resource (a patch of a Secret has no `kind` to tell).
  */
-export function heldBodyText(body: Buffer | undefined, contentType: string | undefined, secret = false): string | undefined {
+export function heldBodyText(body: Buffer | undefined, contentType: string | undefined, secret = false, masking?: Masking): string | undefined {
   if (!body || body.length === 0) return undefined;
   const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   if (type.includes('protobuf')) return `(${body.length} bytes of ${type})`;
   let text = body.toString('utf8');
   try {
     const parsed: unknown = type.includes('yaml') ? parseYaml(text) : JSON.parse(text);
-    text = JSON.stringify(secret ? maskSecretBody(parsed) : maskSecrets(parsed), null, 2);
+    let masked = secret ? maskSecretBody(parsed) : maskSecrets(parsed);
+    if (masking) masked = maskObject(masked, masking.kube, secret ? { kind: 'Secret', apiGroup: '' } : undefined).obj;
+    text = JSON.stringify(masked, null, 2);
   } catch {
     // Not JSON/YAML (the pipeline would have refused a malformed one): show it redacted, unless
     // it is written to a Secret — then nothing of it is shown.
     if (secret) return `(${body.length} bytes of ${type}, not shown: written to a Secret)`;
   }
+  if (masking) text = masking.detectors.mask(text).text;
   text = redactString(text);
   return text.length > HELD_BODY_MAX ? `${text.slice(0, HELD_BODY_MAX)}\n… (cut at ${HELD_BODY_MAX} characters of ${text.length})` : text;
 }

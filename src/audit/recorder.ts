@@ -19,7 +19,7 @@ import type { AuditStore } from '../store/audit-store.ts';
 import { storeUnavailable } from '../store/store-unavailable.ts';
 import { isAuditEventCode } from './event-codes.ts';
 import { redactSecrets, redactString } from './redact-secrets.ts';
-import type { AuditBegin, AuditCompletion, AuditHandle, AuditOutcome, AuditRecorder } from './types.ts';
+import type { AuditBegin, AuditCompletion, AuditHandle, AuditMasking, AuditOutcome, AuditRecorder } from './types.ts';
 
 export interface AuditRecorderOptions {
   log?: Logger;
@@ -78,6 +78,7 @@ export function createAuditRecorder(store: AuditStore, opts: AuditRecorderOption
             bytesOut: Math.round(outcome.bytesOut),
             durationMs: Math.round(outcome.durationMs),
             ...(outcome.error ? { error: { code: redactString(outcome.error.code), message: redactString(outcome.error.message) } } : {}),
+            ...(outcome.masking ? { masking: maskingNote(outcome.masking) } : {}),
             completedAt: now(),
           };
           const begun = committed;
@@ -97,6 +98,21 @@ export function createAuditRecorder(store: AuditStore, opts: AuditRecorderOption
       await Promise.allSettled([...inFlight]);
       if (opts.closeStore ?? true) await store.close();
     },
+  };
+}
+
+/** Counts only: names (field labels, detector and rule names) cut to 200 characters and redacted, non-negative integers. */
+function maskingNote(m: AuditMasking): AuditMasking {
+  const counts = (r: Record<string, number>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(r)) if (Number.isFinite(v) && v > 0) out[redactString(k.slice(0, 200))] = Math.round(v);
+    return out;
+  };
+  return {
+    fields: counts(m.fields),
+    detectors: counts(m.detectors),
+    ...(m.oversizeLines ? { oversizeLines: Math.round(m.oversizeLines) } : {}),
+    ...(m.lifted ? { lifted: m.lifted.map((r) => redactString(r.slice(0, 200))) } : {}),
   };
 }
 

@@ -61,6 +61,19 @@ export interface AuditBegin {
 }
 
 /** What the gateway knows when the response is complete (or the connection ended). */
+/**
+ * What masking did to a response: how many values per field (`Secret data`, `env value`…) and how
+ * many findings per value detector (`jwt`, `aws-access-key-id`…); never a value. `lifted` names
+ * the policy rules that lifted masking for the request (then nothing was masked).
+ */
+export interface AuditMasking {
+  fields: Record<string, number>;
+  detectors: Record<string, number>;
+  /** Lines of logs or exec output longer than the bound, masked conservatively. */
+  oversizeLines?: number;
+  lifted?: string[];
+}
+
 export interface AuditOutcome {
   /** HTTP status sent to the client (101 for upgrades; 0 when the client went away before a status was sent). */
   status: number;
@@ -68,6 +81,8 @@ export interface AuditOutcome {
   bytesOut: number;
   durationMs: number;
   error?: AuditError;
+  /** Present when masking applied to the response (or was lifted by policy). */
+  masking?: AuditMasking;
 }
 
 /** A stored outcome: the gateway's outcome plus when the store recorded it. */

@@ -217,6 +217,78 @@ export const ApprovalsSchema = z
   .strict()
   .describe('Just-in-time approval (docs/approvals.md): held requests and time-bound grants.');
 
+const MaskRuleSchema = z
+  .object({
+    kind: z.string().min(1).describe('Kind of the objects the rule applies to, as in the object (`Secret`, `MyApp`), or `*` for every kind.'),
+    apiGroup: z.string().optional().describe('API group (`""` for the core group, `apps`, `example.com`); omitted: any group.'),
+    paths: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('Fields to mask, relative to the object: `spec.password`, `data.*` (every key), `spec.containers[*].env[*].value` (every element), `metadata.annotations["example.com/token"]` (a key with dots).'),
+    action: z
+      .enum(['marker', 'hash', 'detectors', 'json'])
+      .default('marker')
+      .describe('`marker`: the value becomes `REDACTED`; `hash`: `hmac<20 hex>`, an HMAC under `hashKeyFile` (equal values compare equal without being revealed); `detectors`: only what the value detectors find is masked (counted under the rule\'s name); `json`: the string holds JSON, masked as the object it contains.'),
+    name: z.string().min(1).optional().describe('Name of the field in audit counts; default `<kind> <path>`.'),
+  })
+  .strict();
+
+export const MaskingSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Mask responses. `false` turns masking off for everyone (policy rules can also lift it per request with `mask: off`, recorded in the audit).'),
+    secretValues: z
+      .enum(['marker', 'hash'])
+      .default('marker')
+      .describe('Secret `data`/`stringData` values: `marker` (`REDACTED`, keys kept) or `hash` (keyed hash, needs `hashKeyFile`).'),
+    hashKeyFile: z.string().optional().describe('File holding the key of the `hash` action (any bytes, at least 32). Required when `secretValues: hash` or a rule hashes.'),
+    rules: z.array(MaskRuleSchema).default([]).describe('Masking rules added to the built-in ones (docs/masking.md), e.g. a custom resource\'s `spec.password`.'),
+    detectors: z
+      .object({
+        pii: z
+          .object({
+            email: z.boolean().default(false).describe('Mask e-mail addresses.'),
+            phone: z.boolean().default(false).describe('Mask phone numbers in international form (`+…`).'),
+            creditCard: z.boolean().default(true).describe('Mask payment card numbers (Luhn-checked).'),
+          })
+          .strict()
+          .default({ email: false, phone: false, creditCard: true })
+          .describe('Detectors of personal data.'),
+        custom: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a name is lower-case letters, digits and dashes').describe('Detector name; findings show as `[MASKED:custom:<name>]`.'),
+                pattern: z.string().min(1).describe('ECMAScript regular expression; refused if it can match the empty string or nests unbounded quantifiers.'),
+                flags: z.string().regex(/^[imsu]*$/, 'flags may be i, m, s and u').optional().describe('Regex flags (`i`, `m`, `s`, `u`).'),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('Operator-defined detectors.'),
+        disable: z.array(z.string().min(1)).default([]).describe('Built-in detectors to turn off by name (`jwt`, `credit-card`, …; docs/masking.md lists them).'),
+      })
+      .strict()
+      .default({ pii: { email: false, phone: false, creditCard: true }, custom: [], disable: [] })
+      .describe('Value detectors run over every string of a response and every line of logs and exec output.'),
+    maxElementBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(8 * 1024 * 1024)
+      .describe('Largest single object, list element or watch event the masker holds; a larger one ends the response with an error (never passed on unmasked).'),
+    maxLineBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024)
+      .describe('Longest line of logs or exec output held for masking; the rest of a longer line is masked conservatively (docs/masking.md).'),
+  })
+  .strict()
+  .describe('Inline masking of responses (docs/masking.md): Secret values, tokens and credentials found by value detectors, in every response, watch event, log line and exec frame.');
+
 export const ConfigSchema = z
   .object({
     log: LogSchema.default(LogSchema.parse({})),
@@ -238,6 +310,7 @@ export const ConfigSchema = z
     policy: PolicySchema.default(PolicySchema.parse({})),
     store: StoreSchema.default(StoreSchema.parse({})),
     approvals: ApprovalsSchema.default(ApprovalsSchema.parse({})),
+    masking: MaskingSchema.default(MaskingSchema.parse({})),
   })
   .strict()
   .describe('Sluice configuration file (YAML).');

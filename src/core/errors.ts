@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   APPROVAL_FORBIDDEN: 'You may not do that with this approval: not an eligible approver, your own request, or not your request.',
   APPROVAL_CLOSED: 'The approval is already decided (approved, denied, expired, spent or revoked).',
   APPROVAL_INVALID: 'An approval or access request is malformed: unknown role, a duration over the maximum, a missing reason.',
+  RESPONSE_UNMASKABLE: 'Masking applies to the response but Sluice could not mask it (not JSON or text, malformed, an element over the size bound, an unknown encoding); it was not passed on.',
+  MASKING_INVALID: 'The masking configuration is invalid: a rule path that does not parse, a hash rule without a key, a custom detector that can match nothing or backtracks catastrophically.',
   INTERNAL_ERROR: 'Sluice failed in a way it did not expect; the detail is in the gateway log, never on the wire.',
   CONTROL_API_UNAVAILABLE: 'The CLI could not reach the gateway\'s control API (wrong --server, gateway down, TLS not trusted).',
   UPSTREAM_UNAVAILABLE: 'The upstream API server could not be reached or broke off the exchange.',

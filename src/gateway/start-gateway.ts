@@ -22,6 +22,7 @@ import { parsePolicies } from '../policy/load-policies.ts';
 import type { PolicySet } from '../policy/policy-set.ts';
 import { watchPolicies } from '../policy/watch-policies.ts';
 import { canRequestRole } from '../policy/grants.ts';
+import { createMasking } from '../masking/create-masking.ts';
 import { createKubernetesHandler } from '../protocols/kubernetes/handler.ts';
 import { createControlApi } from '../control/control-api.ts';
 import { statusFailure } from '../protocols/kubernetes/status.ts';
@@ -86,6 +87,9 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
   if (cfg.identity.issuers.length === 0) log.warn('no identity.issuers configured: every request will be refused with 401');
   if (cfg.connections.length === 0) log.warn('no connections configured: every request will be answered 404');
 
+  const masking = createMasking(cfg.masking);
+  if (!masking) log.warn('masking.enabled is false: responses (Secret values, tokens, credentials in logs and exec output) reach clients unmasked');
+
   const verifier = createTokenVerifier(cfg.identity.issuers, deps.now ? { now: deps.now } : {});
   let policies: { current(): PolicySet; close(): Promise<void> | void };
   if (cfg.policy.paths.length === 0) {
@@ -114,6 +118,7 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
       maxHeld: cfg.approvals.maxHeld,
       sameAs: cfg.approvals.sameAs,
       roles: () => approvalRoles(policies.current()),
+      ...(masking ? { masking } : {}),
     });
     if (cfg.approvals.webhooks.length) {
       const dispatcher = await createWebhookDispatcher(cfg.approvals.webhooks, { log: log.child({ component: 'webhooks' }), ...(cfg.approvals.consoleUrl ? { consoleUrl: cfg.approvals.consoleUrl } : {}) });
@@ -133,6 +138,7 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
     ...(approvals ? { approvals } : {}),
     log,
     limits: { maxRequestBodyBytes: cfg.server.maxRequestBodyBytes, maxBodyDepth: cfg.server.maxBodyDepth },
+    ...(masking ? { masking } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
 

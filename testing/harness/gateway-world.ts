@@ -52,6 +52,8 @@ export interface GatewayWorldOptions {
   now?: () => Date;
   /** Extra configuration under `approvals` (webhooks, sameAs, timeouts). */
   approvals?: Record<string, unknown>;
+  /** Configuration under `masking` (rules, detectors, hash key, enabled). */
+  masking?: Record<string, unknown>;
 }
 
 export interface GatewayWorld {
@@ -132,6 +134,7 @@ export async function startGatewayWorld(opts: GatewayWorldOptions): Promise<Gate
       policy: { paths: opts.policyPaths ?? [DEMO_POLICY_DIR] },
       store: { sqlite: { path: join(dir, 'sluice.db') } },
       ...(opts.approvals ? { approvals: opts.approvals } : {}),
+      ...(opts.masking ? { masking: opts.masking } : {}),
     });
     const store = await openSqliteAuditStore(config.store.sqlite);
     closers.push(() => store.close());

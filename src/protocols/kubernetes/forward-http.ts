@@ -16,7 +16,10 @@
  *   for the next one; the chunked terminator goes out after the outcome is committed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
+import type { AuditMasking } from '../../audit/types.ts';
 import { upstreamRequest } from './upstream-request.ts';
+import { liftedMasking, maskingFor, responseMasker, type ResponseMasker } from './response-masking.ts';
 import { responseHeaders } from './response-headers.ts';
 import type { KubeContext } from './pipeline/context.ts';
 import { auditUnavailable } from './pipeline/record-decision.ts';
@@ -28,7 +31,8 @@ export function elapsedMs(ctx: KubeContext): number {
 
 export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promise<void> {
   const audit = ctx.audit!;
-  const upstreamReq = await upstreamRequest(ctx);
+  const masking = maskingFor(ctx);
+  const upstreamReq = await upstreamRequest(ctx, masking ? { maskable: true } : {});
 
   const answered = new Promise<IncomingMessage>((resolve, reject) => {
     upstreamReq.on('response', resolve);
@@ -56,9 +60,26 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
   }
 
   const status = upstreamRes.statusCode ?? 502;
-  const head = responseHeaders(upstreamRes.rawHeaders).flat();
+  let masker: ResponseMasker | null = null;
+  if (masking) {
+    try {
+      masker = responseMasker(ctx, masking, upstreamRes);
+    } catch (e) {
+      upstreamRes.destroy();
+      throw e;
+    }
+  }
+  // A masked body has another length and no content encoding; Node frames it (chunked, or a
+  // Content-Length set below when the masked answer is complete before the first byte goes out).
+  const head = responseHeaders(upstreamRes.rawHeaders)
+    .filter(([k]) => !masker || !/^(content-length|content-encoding)$/i.test(k))
+    .flat();
   if (ctx.warning) head.push('Warning', `299 - ${JSON.stringify(ctx.warning)}`);
   const delimited = upstreamRes.headers['content-length'] !== undefined;
+  const lifted = liftedMasking(ctx);
+  const maskingNote = (): AuditMasking | undefined => (masker ? masker.counts() : lifted);
+  let body: Readable = upstreamRes;
+  if (masker) body = pipeline([upstreamRes, ...masker.transforms], () => undefined) as unknown as Readable;
   let bytesOut = 0;
   let released = false;
 
@@ -74,8 +95,10 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
     released = true;
     res.writeHead(status, head);
   };
-  const complete = (error?: { code: string; message: string }): Promise<void> =>
-    audit.complete({ status, bytesIn: ctx.bytesIn, bytesOut, durationMs: elapsedMs(ctx), ...(error ? { error } : {}) });
+  const complete = (error?: { code: string; message: string }): Promise<void> => {
+    const note = maskingNote();
+    return audit.complete({ status, bytesIn: ctx.bytesIn, bytesOut, durationMs: elapsedMs(ctx), ...(error ? { error } : {}), ...(note ? { masking: note } : {}) });
+  };
 
   let held: Buffer | undefined;
   try {
@@ -83,7 +106,8 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
       await release();
       res.flushHeaders();
     }
-    for await (const chunk of upstreamRes as AsyncIterable<Buffer>) {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (chunk.length === 0) continue;
       if (delimited) {
         const previous = held;
         held = chunk;
@@ -98,9 +122,13 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
     }
   } catch (e) {
     if (e instanceof Rejection) throw e;
-    // Upstream broke off, or the client went away.
-    if (!released && !res.destroyed) throw upstreamUnavailable(ctx, e);
-    await complete({ code: 'STREAM_ABORTED', message: (e as Error).message }).catch((err: unknown) =>
+    const unmaskable = masker !== null && isMaskingFailure(e);
+    if (unmaskable) upstreamRes.destroy();
+    // The masker refused the answer, upstream broke off, or the client went away.
+    if (!released && !res.destroyed) throw unmaskable ? unmaskableRejection(e) : upstreamUnavailable(ctx, e);
+    const error = unmaskable ? { code: 'RESPONSE_UNMASKABLE', message: (e as Error).message } : { code: 'STREAM_ABORTED', message: (e as Error).message };
+    if (unmaskable) ctx.deps.log.warn({ id: ctx.id, err: (e as Error).message }, 'a response could not be masked; the stream was cut');
+    await complete(error).catch((err: unknown) =>
       ctx.deps.log.error({ id: ctx.id, err: (err as Error).message }, 'audit completion failed'),
     );
     res.destroy();
@@ -118,9 +146,22 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
   }
   if (!released) {
     released = true;
+    if (masker) head.push('Content-Length', String(held?.length ?? 0));
     res.writeHead(status, head);
   }
   res.end(held);
+}
+
+/** A failure of the masking transforms (the masker's refusal, a decompression error), not of the sockets. */
+function isMaskingFailure(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  if (e.name === 'KubeMaskError' || e.name === 'TextMaskError') return true;
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  return code.startsWith('Z_') || code.startsWith('ERR_ZLIB') || code.startsWith('ERR__ERROR_FORMAT');
+}
+
+function unmaskableRejection(e: unknown): Rejection {
+  return new Rejection('RESPONSE_UNMASKABLE', 502, 'InternalError', `sluice: the response could not be masked, so it was not passed on: ${(e as Error).message}`);
 }
 
 function upstreamUnavailable(ctx: KubeContext, e: unknown): Rejection {

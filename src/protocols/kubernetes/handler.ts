@@ -27,8 +27,17 @@ import { auditEntry, recordDecision } from './pipeline/record-decision.ts';
 import { Rejection } from './pipeline/rejection.ts';
 import { resolveConnection } from './pipeline/resolve-connection.ts';
 import { elapsedMs, forwardHttp } from './forward-http.ts';
-import { checkUpgrade, forwardUpgrade } from './forward-upgrade.ts';
+import { checkUpgrade, forwardUpgrade, type UpgradeOptions } from './forward-upgrade.ts';
+import { liftedMasking, maskingFor } from './response-masking.ts';
 import { rejectUpgrade, sendStatus } from './status.ts';
+
+/** exec/attach output is masked like logs unless masking is off or lifted (port-forward never is: forward-upgrade decides). */
+function upgradeMasking(ctx: KubeContext): UpgradeOptions {
+  const m = maskingFor(ctx);
+  if (m) return { detectors: m.detectors, maxLineBytes: m.maxLineBytes };
+  const lifted = liftedMasking(ctx);
+  return lifted ? { unmaskedAudit: lifted } : {};
+}
 
 export const STAGES: readonly Stage[] = [authenticate, resolveConnection, readBody, classify, authorize, requestApproval, recordDecision, awaitApproval];
 
@@ -103,7 +112,7 @@ export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler
       (async () => {
         checkUpgrade(req);
         await runStages(ctx);
-        await forwardUpgrade(ctx, socket, head);
+        await forwardUpgrade(ctx, socket, head, upgradeMasking(ctx));
       })().catch(async (e: unknown) => {
         const r = toRejection(e);
         rejectUpgrade(socket, r.status);

@@ -1,6 +1,6 @@
 /** Maps audit records to rows of `audit_events` and back (see schema.ts for the conventions). */
 import type { Insertable, Selectable } from 'kysely';
-import type { AuditBegin, AuditCompletion, AuditRecord } from '../../audit/types.ts';
+import type { AuditBegin, AuditCompletion, AuditMasking, AuditRecord } from '../../audit/types.ts';
 import type { Effect } from '../../core/decision.ts';
 import type { PrincipalKind } from '../../core/principal.ts';
 import type { AuditEventCode } from '../../audit/event-codes.ts';
@@ -55,6 +55,7 @@ const NO_COMPLETION = {
   completed_at: null,
   outcome_error_code: null,
   outcome_error_message: null,
+  masking: null,
 } as const;
 
 /** PostgreSQL returns BIGINT as a string; SQLite returns numbers. */
@@ -116,6 +117,7 @@ export function fromRow(r: Row): AuditRecord {
       durationMs: num(r.duration_ms ?? 0),
       completedAt: new Date(num(r.completed_at)),
       ...(r.outcome_error_code !== null ? { error: { code: r.outcome_error_code, message: r.outcome_error_message ?? '' } } : {}),
+      ...(r.masking !== null ? { masking: JSON.parse(r.masking) as AuditMasking } : {}),
     };
   }
   return rec;
@@ -130,6 +132,7 @@ export function completionRow(c: AuditCompletion): {
   completed_at: number;
   outcome_error_code: string | null;
   outcome_error_message: string | null;
+  masking: string | null;
 } {
   return {
     status: c.status,
@@ -139,5 +142,6 @@ export function completionRow(c: AuditCompletion): {
     completed_at: c.completedAt.getTime(),
     outcome_error_code: c.error?.code ?? null,
     outcome_error_message: c.error?.message ?? null,
+    masking: c.masking ? JSON.stringify(c.masking) : null,
   };
 }

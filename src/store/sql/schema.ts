@@ -48,6 +48,8 @@ export interface AuditEventsTable {
   completed_at: number | null;
   outcome_error_code: string | null;
   outcome_error_message: string | null;
+  /** JSON of AuditMasking (migration 0003). */
+  masking: string | null;
   /** The approval a record belongs to (held requests, approval transitions); migration 0002. */
   approval_id: string | null;
   /** JSON object: what an event carries beyond the common fields (approval transitions). */

@@ -80,6 +80,11 @@ export const SQLITE_MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('approvals_created').on('approvals').columns(['created_at']).execute();
     },
   },
+  '0003-masking': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('audit_events').addColumn('masking', 'text').execute();
+    },
+  },
 };
 
 export const sqliteMigrationProvider: MigrationProvider = {

@@ -36,6 +36,21 @@ function hasStatusSubresource(c: Ctx): boolean {
   return Boolean(c.def.subresources?.some((s) => s.name === 'status'));
 }
 
+/**
+ * A Secret's write-only `stringData` folded into `data` (base64), as the v1 → internal conversion
+ * does on every write — create, update and patch (k8s.io/kubernetes pkg/apis/core/v1
+ * Convert_v1_Secret_To_core_Secret): stringData wins over data for the same key.
+ */
+function mergeStringData(o: KubeObject): void {
+  const sd = o.stringData;
+  if (isObject(sd)) {
+    const data = { ...((o.data as Record<string, string> | undefined) ?? {}) };
+    for (const [k, v] of Object.entries(sd)) data[k] = Buffer.from(String(v)).toString('base64');
+    o.data = data;
+  }
+  delete o.stringData;
+}
+
 /** Fields the API server resets on create (BeforeCreate / PrepareForCreate). */
 function prepareForCreate(c: Ctx, o: KubeObject): void {
   if (!o.metadata.name && o.metadata.generateName) o.metadata.name = `${o.metadata.generateName}${randomSuffix()}`;
@@ -64,13 +79,7 @@ function prepareForCreate(c: Ctx, o: KubeObject): void {
     delete o.status;
   } else if (c.def.kind === 'Secret') {
     o.type ??= 'Opaque';
-    const sd = o.stringData;
-    if (isObject(sd)) {
-      const data = { ...((o.data as Record<string, string> | undefined) ?? {}) };
-      for (const [k, v] of Object.entries(sd)) data[k] = Buffer.from(String(v)).toString('base64');
-      o.data = data;
-    }
-    delete o.stringData;
+    mergeStringData(o);
   } else if (c.def.kind === 'Service') {
     const spec = (o.spec ?? {}) as Record<string, unknown>;
     spec.type ??= 'ClusterIP';
@@ -174,6 +183,7 @@ function viewKind(c: Ctx): { kind: string; apiVersion: string } {
 
 function commit(c: Ctx, old: KubeObject, candidate: KubeObject, dryRun: boolean, manager: string): KubeObject {
   const next = mergeSubresource(c, old, candidate);
+  if (c.def.kind === 'Secret') mergeStringData(next);
   next.metadata.name = old.metadata.name;
   if (c.def.namespaced) next.metadata.namespace = old.metadata.namespace;
   next.metadata.managedFields = old.metadata.managedFields;

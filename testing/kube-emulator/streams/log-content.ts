@@ -3,6 +3,12 @@
  * Startup lines, request-ish lines and, for the masking tests, lines printing obviously fake
  * credentials. The pod annotation `emulator.sluice.dev/log-lines` (a JSON array of strings)
  * replaces the lines. Followed logs append one request line per interval.
+ *
+ * Volume (benchmarks: a big log through the gateway's masking): the pod annotation
+ * `emulator.sluice.dev/log-volume-bytes` (a positive integer) makes each container's log that
+ * many bytes of generated lines instead — request lines, one line in 50 printing a fake
+ * credential. It is one block of such lines (volumeBlock, ~64 KiB) repeated: logs.ts writes
+ * the block again and again with backpressure, so nothing beyond the block is held.
  */
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../types.ts';
@@ -10,6 +16,7 @@ import type { ContainerSpec } from './pod-info.ts';
 import { podStatus } from './pod-info.ts';
 
 export const LOG_LINES_ANNOTATION = 'emulator.sluice.dev/log-lines';
+export const LOG_VOLUME_ANNOTATION = 'emulator.sluice.dev/log-volume-bytes';
 
 export interface LogLine {
   time: Date;
@@ -89,4 +96,39 @@ export function containerLog(pod: KubeObject, c: ContainerSpec, previous = false
 export function rfc3339Nano(d: Date): string {
   const iso = d.toISOString(); // 2024-01-01T00:00:00.123Z
   return `${iso.slice(0, 19)}.${iso.slice(20, 23)}000000Z`;
+}
+
+/** The byte count `emulator.sluice.dev/log-volume-bytes` asks for, or undefined (absent, or not a positive integer). */
+export function logVolumeBytes(pod: KubeObject): number | undefined {
+  const v = pod.metadata.annotations?.[LOG_VOLUME_ANNOTATION]?.trim();
+  if (!v || !/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** One line in this many of a volume log prints a fake credential (alternately a password in a URL and a bearer JWT). */
+export const VOLUME_CREDENTIAL_EVERY = 50;
+
+/**
+ * The repeating block of a volume log: whole lines (deterministic for the pod and container),
+ * at least `minBytes` long. Request lines; every VOLUME_CREDENTIAL_EVERY-th line prints a fake
+ * credential the gateway's detectors mask (`postgres://app:fake-password@…`, `Bearer <FAKE_LOG_JWT>`).
+ */
+export function volumeBlock(pod: KubeObject, container: string, minBytes = 64 * 1024): Buffer {
+  const lines: string[] = [];
+  let bytes = 0;
+  for (let n = 0; bytes < minBytes; n++) {
+    let line: string;
+    if (n % VOLUME_CREDENTIAL_EVERY === VOLUME_CREDENTIAL_EVERY - 1) {
+      line =
+        Math.floor(n / VOLUME_CREDENTIAL_EVERY) % 2 === 0
+          ? `reconnecting to postgres://app:fake-password@db:5432/app (attempt ${n})`
+          : `calling upstream https://api.internal.example/v1/sync with Authorization: Bearer ${FAKE_LOG_JWT}`;
+    } else {
+      line = requestLine(pod, container, n);
+    }
+    lines.push(line);
+    bytes += Buffer.byteLength(line) + 1;
+  }
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
 }

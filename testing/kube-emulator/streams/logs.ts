@@ -3,12 +3,19 @@
  * server and kubelet apply them: container, follow, previous, sinceSeconds, sinceTime,
  * timestamps, tailLines, limitBytes. A followed log is a chunked text/plain stream that gets one
  * more line every interval until the client goes away.
+ *
+ * A pod annotated `emulator.sluice.dev/log-volume-bytes: N` (log-content.ts) has N bytes of
+ * generated log per container, streamed block by block as the client reads (backpressure: the
+ * next block is written once the socket drained), never built in memory. limitBytes, container,
+ * follow (new lines after the N bytes) and previous (the previous instance's own short log)
+ * apply; the generated lines carry no times, so timestamps, tailLines, sinceSeconds and
+ * sinceTime do not apply to them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PodStreamContext } from '../types.ts';
 import { StatusError } from '../status.ts';
 import { boolParam, podStatus, restartCount, selectContainer } from './pod-info.ts';
-import { containerLog, requestLine, rfc3339Nano, type LogLine } from './log-content.ts';
+import { containerLog, logVolumeBytes, requestLine, rfc3339Nano, volumeBlock, type LogLine } from './log-content.ts';
 
 export interface LogOptions {
   intervalMs: number;
@@ -65,7 +72,8 @@ export function handleLogs(ctx: PodStreamContext, req: IncomingMessage, res: Ser
     since = t;
   }
 
-  let lines = containerLog(ctx.pod, container, previous);
+  const volume = previous ? undefined : logVolumeBytes(ctx.pod);
+  let lines = volume === undefined ? containerLog(ctx.pod, container, previous) : [];
   if (since !== undefined) lines = lines.filter((l) => l.time.getTime() >= since);
   if (tailLines !== undefined) lines = tailLines === 0 ? [] : lines.slice(-tailLines);
 
@@ -88,25 +96,67 @@ export function handleLogs(ctx: PodStreamContext, req: IncomingMessage, res: Ser
       return;
     }
   }
-  if (!follow || previous) {
-    res.end();
+  if (volume === undefined) {
+    followOrEnd();
     return;
   }
-  let n = 100;
-  const timer = setInterval(() => {
-    if (!emit({ time: new Date(), text: requestLine(ctx.pod, container.name, n++) })) stop();
-  }, opts.intervalMs);
-  timer.unref?.();
-  const untrack = opts.track(() => stop());
-  let stopped = false;
-  function stop(): void {
-    if (stopped) return;
-    stopped = true;
-    clearInterval(timer);
-    untrack();
+  // The generated volume: one block written again and again, the next write once the socket drained.
+  const block = volumeBlock(ctx.pod, container.name);
+  let left = req.method === 'HEAD' ? 0 : Math.min(volume, remaining);
+  remaining -= left;
+  let gone = false;
+  const untrackVolume = opts.track(() => {
+    gone = true;
     if (!res.writableEnded) res.end();
+  });
+  const onGone = (): void => {
+    gone = true;
+    untrackVolume();
+  };
+  res.on('close', onGone);
+  const pump = (): void => {
+    while (left > 0) {
+      if (gone || res.destroyed) return;
+      const b = left >= block.length ? block : block.subarray(0, left);
+      left -= b.length;
+      if (!res.write(b)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.off('close', onGone);
+    untrackVolume();
+    if (gone) return;
+    if (remaining <= 0) res.end();
+    else followOrEnd();
+  };
+  pump();
+
+  function followOrEnd(): void {
+    if (!follow || previous) {
+      res.end();
+      return;
+    }
+    startFollow();
   }
-  // Not req 'close': an IncomingMessage closes once its (empty) body is read.
-  res.on('close', stop);
-  req.socket.on('close', stop);
+
+  function startFollow(): void {
+    let n = 100;
+    const timer = setInterval(() => {
+      if (!emit({ time: new Date(), text: requestLine(ctx.pod, container.name, n++) })) stop();
+    }, opts.intervalMs);
+    timer.unref?.();
+    const untrack = opts.track(() => stop());
+    let stopped = false;
+    function stop(): void {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      untrack();
+      if (!res.writableEnded) res.end();
+    }
+    // Not req 'close': an IncomingMessage closes once its (empty) body is read.
+    res.on('close', stop);
+    req.socket.on('close', stop);
+  }
 }

@@ -11,6 +11,7 @@ import type { TokenVerifier } from '../../../authn/create-verifier.ts';
 import type { VerifiedPrincipal } from '../../../authn/principal-from-claims.ts';
 import type { Decision } from '../../../core/decision.ts';
 import type { KubernetesRequestAttributes } from '../../../core/request.ts';
+import type { Masking } from '../../../masking/create-masking.ts';
 import type { PolicySet } from '../../../policy/policy-set.ts';
 import type { RequestInfo } from '../request-info.ts';
 import type { Upstream } from '../upstream.ts';
@@ -26,6 +27,8 @@ export interface KubernetesDeps {
   approvals?: ApprovalService;
   log: Logger;
   limits: { maxRequestBodyBytes: number; maxBodyDepth: number };
+  /** Inline masking of responses; absent when `masking.enabled` is false. */
+  masking?: Masking;
   now?: () => Date;
 }
 
