@@ -31,6 +31,18 @@ describe('rest: patch (json, merge, strategic), server-side apply, scale', () =>
     assert.equal(stale.status, 409);
   });
 
+  it("a Secret's stringData is folded into data on patch and update too, not only on create", async () => {
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    await h.call('POST', '/api/v1/namespaces/dev/secrets', { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sd' }, data: { a: b64('1') } } });
+    const p = await h.call('PATCH', '/api/v1/namespaces/dev/secrets/sd', { body: { stringData: { b: '2', a: 'x' } }, contentType: 'application/merge-patch+json' });
+    assert.equal(p.status, 200, p.text);
+    assert.deepEqual(p.json.data, { a: b64('x'), b: b64('2') });
+    assert.equal(p.json.stringData, undefined);
+    const u = await h.call('PUT', '/api/v1/namespaces/dev/secrets/sd', { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sd' }, data: { a: b64('1') }, stringData: { c: '3' } } });
+    assert.equal(u.status, 200, u.text);
+    assert.deepEqual(u.json.data, { a: b64('1'), c: b64('3') });
+  });
+
   it('strategic merge: containers and env merge by name; $patch delete; directives', async () => {
     const r = await h.call('PATCH', `${DEP}/api`, {
       body: { spec: { template: { spec: { containers: [{ name: 'api', image: 'api:2', env: [{ name: 'NEW', value: 'x' }, { name: 'APP_ENV', $patch: 'delete' }] }] } } } },
