@@ -53,6 +53,9 @@ export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 /** Characters of released text kept beyond the longest match: the detectors' lookbehinds read up to ~520. */
 const CONTEXT_MARGIN = 1024;
 
+/** Runs of complete lines at most this long are masked line by line rather than halved again. */
+const SPLIT_MIN_BYTES = 2048;
+
 /** The marker name of a run cut by the line bound (see the header). */
 export const OVERSIZE_MARKER_NAME = 'oversize-line';
 
@@ -137,25 +140,21 @@ export class LineMasker {
     let from = 0;
     const last = chunk.lastIndexOf(0x0a);
     if (last >= 0) {
-      if (this.heldBytes === 0 && !this.carried) {
-        // Nothing held: complete lines the prefilter clears go out as they came.
-        const region = chunk.subarray(0, last + 1);
-        if (isUtf8(region) && !this.set.maybe(region.toString('utf8'))) {
-          if (region.length > this.maxLineBytes) this.countLongLines(region);
-          out.push(region);
-          from = last + 1;
-        }
-      }
-      while (from <= last) {
+      const line = (): void => {
         const nl = chunk.indexOf(0x0a, from);
         const piece = chunk.subarray(from, nl + 1);
         from = nl + 1;
-        const line = this.heldBytes ? Buffer.concat([...this.held, piece]) : piece;
+        const whole = this.heldBytes ? Buffer.concat([...this.held, piece]) : piece;
         this.lineBytes += piece.length;
         this.held = [];
         this.heldBytes = 0;
-        out.push(this.finishLine(line));
-      }
+        out.push(this.finishLine(whole));
+      };
+      // The line held from the previous chunk (network chunks rarely end on a newline) is
+      // finished first, so that the lines after it can take the fast path below.
+      if (this.heldBytes > 0 || this.carried) line();
+      if (from <= last) this.completeLines(chunk.subarray(from, last + 1), out);
+      from = last + 1;
     }
     if (from < chunk.length) {
       const rest = Buffer.from(chunk.subarray(from));
@@ -168,6 +167,36 @@ export class LineMasker {
       }
     }
     return out.length === 1 ? out[0]! : Buffer.concat(out);
+  }
+
+  /**
+   * Complete lines, nothing held before them: a run the prefilter clears goes out as it came; a
+   * run where it fires is halved at a line end until the halves are clear or small, and only
+   * those small runs are masked line by line. One finding in a 64 KiB chunk of short log lines
+   * thus costs a few prefilter passes, not one mask() call per line.
+   */
+  private completeLines(region: Buffer, out: Buffer[]): void {
+    if (!this.carried && isUtf8(region) && !this.set.maybe(region.toString('utf8'))) {
+      if (region.length > this.maxLineBytes) this.countLongLines(region);
+      out.push(region);
+      return;
+    }
+    if (region.length > SPLIT_MIN_BYTES) {
+      const mid = region.indexOf(0x0a, region.length >> 1);
+      if (mid >= 0 && mid < region.length - 1) {
+        this.completeLines(region.subarray(0, mid + 1), out);
+        this.completeLines(region.subarray(mid + 1), out);
+        return;
+      }
+    }
+    let from = 0;
+    while (from < region.length) {
+      const nl = region.indexOf(0x0a, from);
+      const piece = region.subarray(from, nl + 1);
+      from = nl + 1;
+      this.lineBytes += piece.length;
+      out.push(this.finishLine(piece));
+    }
   }
 
   /**

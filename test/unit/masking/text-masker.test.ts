@@ -344,3 +344,29 @@ describe('createTextMasker (pods/log)', () => {
     await once(t, 'end');
   });
 });
+
+test('a long run of lines with a few secrets, in chunks of any size: the same output as masking line by line', () => {
+  let seed = 11;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const secrets = [JWT, GHP, AWS_ID, `postgres://app:pw${'x'.repeat(5)}@db/app`, PEM];
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const base = `2024-05-01T00:00:${String(i % 60).padStart(2, '0')}Z GET /api/items/${i} 200 ${rnd(900)}ms`;
+    lines.push(rnd(40) === 0 ? `${base} token=${secrets[rnd(secrets.length)]}` : base);
+  }
+  const text = lines.join('\n') + '\n';
+  const expected = run([Buffer.from(text)], {}).out.toString();
+  // line by line, one push per line, is the reference
+  const reference = run(lines.map((l) => Buffer.from(l + '\n'))).out.toString();
+  assert.equal(expected, reference);
+  for (const size of [1, 7, 100, 4096, 65536]) {
+    const chunks: Buffer[] = [];
+    const b = Buffer.from(text);
+    for (let i = 0; i < b.length; i += size) chunks.push(b.subarray(i, i + size));
+    assert.equal(run(chunks).out.toString(), reference, `chunks of ${size}`);
+  }
+  for (const s of [JWT, GHP, AWS_ID]) assert.ok(!reference.includes(s));
+});
