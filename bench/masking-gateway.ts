@@ -20,7 +20,7 @@
  * Used by bench/run.ts (which writes docs/benchmarks.md) and runnable alone, which starts its
  * own world and prints (writes nothing):
  *   node --import tsx bench/masking-gateway.ts
- * Environment: BENCH_MASKING_ROUNDS (10), BENCH_MASKING_REQUESTS (300 GETs per arm and round,
+ * Environment: BENCH_MASKING_ROUNDS (20), BENCH_MASKING_REQUESTS (300 GETs per arm and round,
  * plus 10 % warm-up on each round's fresh connection), BENCH_LOG_MB (1024), BENCH_LOG_MAX_SECONDS
  * (600), BENCH_LOG_SAMPLE_SECONDS (1), BENCH_MASKING_MICRO_RUNS (3; 0 skips them).
  */
@@ -56,13 +56,15 @@ export const LOG_PATH = `/api/v1/namespaces/${NAMESPACE}/pods/${LOG_POD}/log`;
 
 export interface Spread {
   median: number;
+  q1: number;
+  q3: number;
   min: number;
   max: number;
 }
 
 function spread(xs: number[]): Spread {
   const s = [...xs].sort((a, b) => a - b);
-  return { median: percentile(s, 50), min: s[0] ?? NaN, max: s.at(-1) ?? NaN };
+  return { median: percentile(s, 50), q1: percentile(s, 25), q3: percentile(s, 75), min: s[0] ?? NaN, max: s.at(-1) ?? NaN };
 }
 
 export interface Arm {
@@ -124,6 +126,7 @@ export interface StreamRun {
   /** Peak of the samples in the first and in the second half of the stream (by bytes). */
   firstHalfPeakMb: number;
   secondHalfPeakMb: number;
+  emulatorStartMb: number;
   emulatorPeakMb: number;
   /** CPU seconds (user + system) the gateway process spent during the stream. */
   gatewayCpuSeconds: number;
@@ -228,7 +231,7 @@ function summarise(a: Arm): void {
 }
 
 async function latencyAB(world: BenchWorld, gw: Target, log: (m: string) => void): Promise<LatencyAB> {
-  const rounds = Math.round(envNumber('BENCH_MASKING_ROUNDS', 10));
+  const rounds = Math.round(envNumber('BENCH_MASKING_ROUNDS', 20));
   const perRound = Math.round(envNumber('BENCH_MASKING_REQUESTS', 300));
   const warmup = Math.max(5, Math.round(perRound / 10));
   await seedSecret(world.emu);
@@ -331,7 +334,8 @@ async function logStream(world: BenchWorld, gw: Target, log: (m: string) => void
   let received = 0;
   let head = Buffer.alloc(0);
   const samples: RssSample[] = [];
-  let emulatorPeakMb = rssMb(emuPid);
+  const emulatorStartMb = rssMb(emuPid);
+  let emulatorPeakMb = emulatorStartMb;
   const started = performance.now();
   const sample = (): void => {
     samples.push({ seconds: (performance.now() - started) / 1000, bytes: received, rssMb: rssMb(pid) });
@@ -358,6 +362,10 @@ async function logStream(world: BenchWorld, gw: Target, log: (m: string) => void
         clearTimeout(bound);
         log(`masking: the log stream broke off: ${e.message}`);
         res({ status, complete: false });
+      });
+      resp.on('close', () => {
+        clearTimeout(bound);
+        res({ status, complete: resp.complete });
       });
     });
     req.on('error', rej);
@@ -391,6 +399,7 @@ async function logStream(world: BenchWorld, gw: Target, log: (m: string) => void
     hwmAfterMb,
     firstHalfPeakMb: peak(samples.filter((s) => s.bytes <= half)),
     secondHalfPeakMb: peak(samples.filter((s) => s.bytes > half)),
+    emulatorStartMb,
     emulatorPeakMb,
     gatewayCpuSeconds,
     credentialsSent,
@@ -513,7 +522,7 @@ const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
 const f0 = (n: number): string => (Number.isFinite(n) ? String(Math.round(n)) : 'n/a');
 const gib = (b: number): string => (b >= 2 ** 30 ? `${f2(b / 2 ** 30)} GiB` : `${f0(b / 2 ** 20)} MiB`);
-const sp = (s: Spread, f = f3): string => `${f(s.median)} ms (rounds ${f(s.min)} … ${f(s.max)})`;
+const sp = (s: Spread, f = f3): string => `${f(s.median)} ms (rounds: quartiles ${f(s.q1)} … ${f(s.q3)}, range ${f(s.min)} … ${f(s.max)})`;
 
 /** Flat: the peak within 50 MB of the start, and the second half's peak within 10 MB of the first half's. */
 export function streamFlat(s: StreamRun): boolean {
@@ -537,7 +546,7 @@ export function maskingGoals(r: MaskingResult): [string, string, string, boolean
   rows.push([
     `masking: added p50 on a small Secret GET through the gateway (${l.arms.maskedSecret.user} masked vs ${l.arms.unmaskedSecret.user} mask: off)`,
     '≤ 0.3 ms',
-    `${f3(l.addedP50.median)} ms (${f3(l.arms.maskedSecret.p50)} vs ${f3(l.arms.unmaskedSecret.p50)}; rounds ${f3(l.addedP50.min)} … ${f3(l.addedP50.max)})`,
+    `${f3(l.addedP50.median)} ms (${f3(l.arms.maskedSecret.p50)} vs ${f3(l.arms.unmaskedSecret.p50)}; rounds' quartiles ${f3(l.addedP50.q1)} … ${f3(l.addedP50.q3)}; control ${f3(l.controlP50.median)})`,
     l.addedP50.median <= 0.3 && l.check.maskedOk && l.check.unmaskedOk,
   ]);
   rows.push([
@@ -565,7 +574,7 @@ export function maskingMethod(r: MaskingResult): string {
   mirrored order every other round (A B C D, D C B A, …) so drift and neighbours' noise fall on
   all of them. Per arm: the median over the rounds of the round's p50 / p90 / p99. *Added* =
   the median over the rounds of (p50 masked − p50 mask: off) of the same round, with the
-  rounds' range. Control: \`GET ${GET_PATH}\` as both users, masked for both (a pod's env values go
+  quartiles and range of those per-round differences. Control: \`GET ${GET_PATH}\` as both users, masked for both (a pod's env values go
   through the detectors): what the two identities differ by apart from masking.
 - **Per-stream memory.** A pod annotated \`${LOG_VOLUME_ANNOTATION}: ${s.volumeBytes}\`: the emulator streams
   ${gib(s.volumeBytes)} of request lines, one in 50 printing a fake credential (a password in a
@@ -586,7 +595,13 @@ export function maskingResults(r: MaskingResult): string {
   const l = r.latency;
   const s = r.stream;
   const armRow = (a: Arm): string => `| ${a.name} | \`${a.path.replace(`/api/v1/namespaces/${NAMESPACE}/`, '…/')}\` | ${a.requests} | ${f3(a.p50)} | ${f3(a.p90)} | ${f3(a.p99)} | ${a.errors} |`;
-  const samples = s.samples.map((x) => `${f0(x.seconds)} s ${f0(x.rssMb)}`).join(', ');
+  // At most ~30 samples shown (a slow machine samples for minutes); the peak is always among them.
+  const every = Math.max(1, Math.ceil(s.samples.length / 30));
+  const peakAt = s.samples.findIndex((x) => x.rssMb === s.rssPeakMb);
+  const samples = s.samples
+    .filter((_, i) => i % every === 0 || i === peakAt || i === s.samples.length - 1)
+    .map((x) => `${f0(x.seconds)} s ${f0(x.rssMb)}`)
+    .join(', ');
   const micro = r.micro
     .map(
       (m) => `### ${m.script} (in process, ${m.runs} runs${m.failed ? `, ${m.failed} failed` : ''}: ranges)
@@ -611,9 +626,9 @@ ${armRow(l.arms.maskedPodAlice)}
 - answers checked: ${MASKED_USER}'s Secret masked (\`REDACTED\`, no value): ${l.check.maskedOk ? 'yes' : 'NO'}; ${UNMASKED_USER}'s in clear: ${l.check.unmaskedOk ? 'yes' : 'NO'}
 
 ### Masking: ${gib(s.volumeBytes)} of pod log through the gateway (${MASKED_USER}, masked)
-- status ${s.status}, ${s.complete ? 'complete' : '**incomplete**'}: ${(s.volumeBytes / 1e6).toFixed(0)} MB sent by the emulator, ${(s.receivedBytes / 1e6).toFixed(0)} MB received, in ${f2(s.seconds)} s: **${f0(s.mbps)} MB/s**; the gateway used ${f2(s.gatewayCpuSeconds)} CPU seconds (${f0(s.volumeBytes / 1e6 / s.gatewayCpuSeconds)} MB per CPU second)
+- status ${s.status}, ${s.complete ? 'complete' : '**incomplete**'}: ${(s.volumeBytes / 1e6).toFixed(0)} MB sent by the emulator, ${(s.receivedBytes / 1e6).toFixed(0)} MB received, in ${f2(s.seconds)} s: **${f0(s.mbps)} MB/s**; the gateway used ${f2(s.gatewayCpuSeconds)} CPU seconds (busy ${f0((s.gatewayCpuSeconds / s.seconds) * 100)} % of one core; ${f0(s.volumeBytes / 1e6 / s.gatewayCpuSeconds)} MB per CPU second)
 - fake credentials printed: ${s.credentialsSent.toLocaleString('en')}; arrived in clear: **${s.leaks}**; \`[MASKED:\` markers received: ${s.masks.toLocaleString('en')}; credential lines in the first 64 KiB: ${s.sampleLines}, masked: ${s.sampleMasked}
-- gateway RSS: **${f0(s.rssStartMb)} MB at the start, ${f0(s.rssPeakMb)} MB peak, ${f0(s.rssEndMb)} MB 2 s after the end** (peak of the first half ${f0(s.firstHalfPeakMb)} MB, of the second ${f0(s.secondHalfPeakMb)} MB; VmHWM ${f0(s.hwmBeforeMb)} → ${f0(s.hwmAfterMb)} MB; ${f0(r.gatewayRssIdleMb)} MB idle after start); emulator peak ${f0(s.emulatorPeakMb)} MB
+- gateway RSS: **${f0(s.rssStartMb)} MB at the start, ${f0(s.rssPeakMb)} MB peak, ${f0(s.rssEndMb)} MB 2 s after the end** (peak of the first half ${f0(s.firstHalfPeakMb)} MB, of the second ${f0(s.secondHalfPeakMb)} MB; VmHWM ${f0(s.hwmBeforeMb)} → ${f0(s.hwmAfterMb)} MB; ${f0(r.gatewayRssIdleMb)} MB idle after start); emulator RSS ${f0(s.emulatorStartMb)} MB at the start, peak ${f0(s.emulatorPeakMb)} MB
 - samples (time, MB): ${samples}
 
 ${micro}`;
