@@ -17,6 +17,11 @@ import { KubeMaskError, type MaskAction, type MaskRule } from './types.ts';
 /** One position in the trie: where to go next, and what to do with a value that ends here. */
 export interface RuleNode {
   keys: Map<string, RuleNode> | null;
+  /**
+   * The lengths of the names in `keys`, as bits (`lengthBit`): a scanner that sees a key of
+   * another length knows it is not there without decoding it.
+   */
+  keyLengths: number;
   anyKey: RuleNode | null;
   anyElement: RuleNode | null;
   action: MaskAction | null;
@@ -60,7 +65,7 @@ interface ParsedRule {
 }
 
 function newNode(): RuleNode {
-  const node: RuleNode = { keys: null, anyKey: null, anyElement: null, action: null, label: null, nameLabel: null, nameEntry: false, only: [] };
+  const node: RuleNode = { keys: null, keyLengths: 0, anyKey: null, anyElement: null, action: null, label: null, nameLabel: null, nameEntry: false, only: [] };
   node.only.push(node);
   return node;
 }
@@ -82,6 +87,7 @@ function insert(root: RuleNode, steps: PathStep[], action: MaskAction, label: st
       node.keys ??= new Map();
       let next = node.keys.get(step.key);
       if (!next) node.keys.set(step.key, (next = newNode()));
+      node.keyLengths |= lengthBit(step.key.length);
       node = next;
     } else if (step.type === 'anyKey') node = node.anyKey ??= newNode();
     else node = node.anyElement ??= newNode();
@@ -134,6 +140,11 @@ export function compileMaskRules(rules: readonly MaskRule[], opts: CompileOption
 }
 
 export const NO_NODES: RuleNode[] = [];
+
+/** The bit of a key length in RuleNode.keyLengths: one per length up to 30, one for all longer ones. */
+export function lengthBit(length: number): number {
+  return 1 << (length < 31 ? length : 31);
+}
 
 /** The trie positions of member `key` of an object at `nodes`. */
 export function childNodes(nodes: RuleNode[], key: string): RuleNode[] {

@@ -36,23 +36,43 @@
  * before a sensitive name, a second `name` or `value`, an entry inside an entry — the unit takes
  * the full parse, where the object masker sees the entry whole. Both give the same result.
  *
- * Why a hand-written scanner (measured with bench/masking-kube.ts on the project's 2-core
- * machine, 5.1 MB PodList + SecretList in 64 KiB chunks, the tests' stand-in detectors):
+ * Why a hand-written scanner (measured with bench/masking-kube.ts on the project's shared 2-core
+ * machine, 5.1 MB PodList + SecretList in 64 KiB chunks, the real detectors of
+ * src/masking/detectors; medians):
  * - `@streamparser/json` 0.0.26 (maintained, the obvious library) only tokenizes, at 10–24 MB/s:
  *   a JS callback per token, before any masking;
  * - a boundary scanner handing each element to `JSON.parse` + the object masker +
- *   `JSON.stringify` (this file with `fastPath: false`): 80–90 MB/s; `JSON.parse` of the same
- *   elements alone runs at 220–250 MB/s here, which leaves a design that parses every element
- *   too little room for scanning, walking and serializing within 150 MB/s;
- * - this scanner with rules applied in the scan: 150–158 MB/s (PodList ~175, SecretList ~124);
- *   a small Secret GET costs 0.007–0.012 ms p50.
+ *   `JSON.stringify` (this file with `fastPath: false`): 77–85 MB/s; `JSON.parse` of the same
+ *   elements alone runs at 240–246 MB/s here, which leaves a design that parses every element
+ *   too little room for scanning, walking and serializing;
+ * - this scanner with rules applied in the scan: 139–141 MB/s (PodList 150–157, SecretList
+ *   114–124; 120 before the shortcuts below, interleaved runs); a small Secret GET costs
+ *   0.009–0.010 ms p50. About 28% of that time is the detectors' `maybe()` on each string
+ *   value (mostly its one regex of pivot triggers; with it stubbed out the scan runs at ~200
+ *   MB/s), so the issue's 150 MB/s is met with the tests' stand-in detectors, not the real ones.
+ * What keeps the scan cheap per token:
+ * - control characters (invalid in strings) are found 4 bytes at a time in an ASCII chunk
+ *   (nextControlByte, 4× the regex it replaces there);
+ * - escapes are checked as the scan meets them; a token is decoded only when something reads
+ *   it (the keys of managedFields, `k:{\"name\":…}`, are not) or holds a `\u` to check;
+ * - a key is decoded and looked up only when a rule at its position has a key of its length
+ *   (RuleNode.keyLengths); the rules of a list's kind are looked up once, not per item;
+ * - `:` after a key and `,"` after a member are taken without a turn of the main loop, and a
+ *   number of plain digits without the number regex;
+ * - replacement text is encoded into the one output buffer of a chunk, not into one of its own.
+ * Not done, measured: one `maybe()` over an item's raw text instead of one per string value
+ * (every pod carries escaped keys in managedFields and an `@` in its imageIDs, and over the
+ * SecretList it costs more than the strings do; it would also need every detector to match in
+ * any text around a match, which an operator rule anchored with `^…$` does not); skipping the
+ * values the API server writes itself (uid, timestamps…): a detector may match them (the card
+ * detector an all-digit uid or resourceVersion), so the output would change.
  * The scanner and the unit hooks share their state in one class because they run per token:
  * split across objects, each token would pay a call and a property hop more.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { KubeMasking } from './create-kube-masking.ts';
-import { childNodes, elementNodes, isNameEntry, NO_NODES, strongest, type RuleNode } from './compile-rules.ts';
+import { childNodes, elementNodes, isNameEntry, lengthBit, NO_NODES, strongest, type RuleNode } from './compile-rules.ts';
 import { MASK_MARKER } from './default-rules.ts';
 import { MaskCounter } from './mask-counter.ts';
 import { keepsEnvValue } from './sensitive-env-names.ts';
@@ -99,9 +119,62 @@ const LITERAL = 9;
 const OBJ = 0;
 const ARR = 1;
 
+// What a string token holds (Masker.strEscaped).
+const NO_ESCAPE = 0;
+const SIMPLE_ESCAPES = 1; // only escapes of one character, checked by the scan
+const OTHER_ESCAPES = 2; // others too (`\u`, or no valid escape): checked by decoding it
+
 const NUMBER_TOKEN = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // eslint-disable-next-line no-control-regex -- finding raw control characters (invalid inside JSON strings) is the point
 const CONTROL = /[\u0000-\u001f]/g;
+
+/**
+ * The 4-byte words of `buf` that start at a multiple of 4 in its memory (a typed-array view
+ * must be aligned), and how many bytes come before the first of them.
+ */
+interface Words {
+  i32: Int32Array;
+  lead: number;
+}
+
+const NO_WORDS = new Int32Array(0);
+
+function wordsOf(buf: Buffer): Words {
+  const lead = (4 - (buf.byteOffset & 3)) & 3;
+  const count = buf.length >= 64 ? (buf.length - lead) >> 2 : 0; // a short chunk goes byte by byte
+  return { i32: count > 0 ? new Int32Array(buf.buffer, buf.byteOffset + lead, count) : NO_WORDS, lead };
+}
+
+/**
+ * The first byte below 0x20 (a control character) in ASCII `buf` at or after `from`, or
+ * buf.length: the CONTROL regex's answer, 4 bytes per step (4× the regex's speed, measured).
+ * In a word of ASCII bytes (each < 0x80), `w - 0x20202020` borrows out of the lowest byte below
+ * 0x20 and sets that byte's top bit, and sets no top bit when every byte is 0x20 or above: the
+ * word test is exact, and the byte loop finds which byte it was.
+ */
+function nextControlByte(buf: Buffer, words: Words, from: number): number {
+  const n = buf.length;
+  const { i32, lead } = words;
+  let i = from;
+  // Up to the next word boundary (or the end) byte by byte, then word by word, then the rest.
+  for (; i < n && (i < lead || ((i - lead) & 3) !== 0); i++) if (buf[i]! < 0x20) return i;
+  if (i < n) i = lead + (firstLowWord(i32, (i - lead) >> 2) << 2);
+  for (; i < n; i++) if (buf[i]! < 0x20) return i;
+  return n;
+}
+
+/**
+ * The first of the words from `k` on with a byte below 0x20, or their count. A function of its
+ * own, with nothing after the loop but the return: V8 compiles a long-running loop while it
+ * runs (on-stack replacement), before the code after it ever ran, and arithmetic there, without
+ * type feedback, sent the compiled code back to the interpreter at every call (measured: a
+ * deoptimization per chunk).
+ */
+function firstLowWord(i32: Int32Array, k: number): number {
+  const m = i32.length;
+  while (k < m && ((i32[k]! - 0x20202020) & 0x80808080) === 0) k++;
+  return k;
+}
 
 /** A value that a marker or hash rule replaces, from its first character, at `depth`. */
 interface Span {
@@ -138,9 +211,11 @@ class Masker extends Transform implements KubeJsonMasker {
   private stack: number[] = [];
   private strStart = 0;
   private strIsKey = false;
-  private strEscaped = false;
+  private strEscaped = 0; // NO_ESCAPE, SIMPLE_ESCAPES or OTHER_ESCAPES
   private pendingEscape = false;
   private tokStart = 0;
+  private numPlain = false; // the number token is digits only so far
+  private numZero = false; // it starts with 0
 
   // The document.
   private docStart = 0;
@@ -175,6 +250,10 @@ class Masker extends Transform implements KubeJsonMasker {
   private trackingDone = false; // it was settled (or found unsettleable) at the first member
   private pos: RuleNode[][] = []; // per depth: an object's trie positions, or an array's element positions
   private pending: RuleNode[] = NO_NODES; // positions of the value after the last key
+  private rootNode: RuleNode | null = null; // the rules of the last unit's kind and group (startTracking)
+  private rootKind: string | undefined;
+  private rootGroup: string | undefined;
+  private rootTrackable = false;
   private labs: (string | null)[] = []; // per depth: the field label of a `detectors` rule over the container
   private strLabel: string | null = null; // that label for the string value being scanned
   private span: Span | null = null; // a value being replaced (marker / hash)
@@ -236,7 +315,8 @@ class Masker extends Transform implements KubeJsonMasker {
   private receive(buf: Buffer, s: string): void {
     if (s.length === 0) return;
     const text = this.text;
-    this.scan(s, text.add(buf, s));
+    const off = text.add(buf, s);
+    this.scan(s, off, text.lastAscii ? buf : null);
     // Send what is settled; keep only the unit (or envelope segment) still open.
     const keep = this.unitActive ? this.unitStart : this.stack.length > 0 && !this.streaming ? this.segStart : text.received;
     if (text.received - keep > this.max) throw this.tooLarge();
@@ -250,17 +330,20 @@ class Masker extends Transform implements KubeJsonMasker {
 
   // ---- the scanner -------------------------------------------------------------------------
 
-  private scan(s: string, off: number): void {
+  /** Scans `s`, the text of the chunk `ascii` (given when it is ASCII: then its bytes are its characters). */
+  private scan(s: string, off: number, ascii: Buffer | null): void {
     const n = s.length;
     let i = 0;
     let bs = -1; // next backslash in s at or after the last search (n: none)
     let ctl = -1; // next control character
+    const words = ascii !== null ? wordsOf(ascii) : null;
     const stack = this.stack;
     while (i < n) {
       const state = this.state;
       if (state === STRING) {
         if (this.pendingEscape) {
           this.pendingEscape = false;
+          this.noteEscape(s.charCodeAt(i));
           i++;
           continue;
         }
@@ -272,17 +355,22 @@ class Masker extends Transform implements KubeJsonMasker {
         }
         const stop = bs < q ? bs : q;
         if (ctl < i) {
-          CONTROL.lastIndex = i;
-          const m = CONTROL.exec(s);
-          ctl = m ? m.index : n;
+          if (words !== null) ctl = nextControlByte(ascii!, words, i);
+          else {
+            CONTROL.lastIndex = i;
+            const m = CONTROL.exec(s);
+            ctl = m ? m.index : n;
+          }
         }
         if (ctl < stop) throw malformed(off + ctl, 'a control character in a string');
         if (bs < q) {
-          this.strEscaped = true;
           if (bs + 1 >= n) {
             this.pendingEscape = true;
             i = n;
-          } else i = bs + 2;
+          } else {
+            this.noteEscape(s.charCodeAt(bs + 1));
+            i = bs + 2;
+          }
           continue;
         }
         if (q === n) {
@@ -291,11 +379,33 @@ class Masker extends Transform implements KubeJsonMasker {
         }
         i = q + 1;
         this.endString(off + q, s, off);
+        // What nearly always follows: `:` after a key, `,"` (the next key) after a member's
+        // value. Taken here, as the switch below takes them, without a turn of the loop each.
+        if (i + 1 < n) {
+          const next = this.state;
+          if (next === COLON) {
+            if (s.charCodeAt(i) === 58) {
+              this.state = VALUE;
+              i++;
+            }
+          } else if (next === AFTER && s.charCodeAt(i) === 44 && s.charCodeAt(i + 1) === 34 && stack[stack.length - 1] === OBJ) {
+            this.state = STRING;
+            this.strStart = off + i + 1;
+            this.strIsKey = true;
+            this.strEscaped = NO_ESCAPE;
+            i += 2;
+          }
+        }
         continue;
       }
       const c = s.charCodeAt(i);
       if (state === NUMBER) {
-        if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69) {
+        if (c >= 48 && c <= 57) {
+          i++;
+          continue;
+        }
+        if (c === 45 || c === 43 || c === 46 || c === 101 || c === 69) {
+          this.numPlain = false;
           i++;
           continue;
         }
@@ -332,7 +442,7 @@ class Masker extends Transform implements KubeJsonMasker {
             this.state = STRING;
             this.strStart = at;
             this.strIsKey = true;
-            this.strEscaped = false;
+            this.strEscaped = NO_ESCAPE;
           } else throw malformed(at, 'expected a key');
           break;
         case COLON:
@@ -341,7 +451,14 @@ class Masker extends Transform implements KubeJsonMasker {
           break;
         case AFTER: {
           const top = stack[stack.length - 1];
-          if (c === 44) this.state = top === OBJ ? KEY : VALUE;
+          if (c === 44 && top === OBJ && i + 1 < n && s.charCodeAt(i + 1) === 34) {
+            // `,"`: the next key starts (as in KEY above), one turn of the loop early
+            this.state = STRING;
+            this.strStart = at + 1;
+            this.strIsKey = true;
+            this.strEscaped = NO_ESCAPE;
+            i++;
+          } else if (c === 44) this.state = top === OBJ ? KEY : VALUE;
           else if (c === 125 && top === OBJ) this.close(OBJ, at);
           else if (c === 93 && top === ARR) this.close(ARR, at);
           else throw malformed(at, "expected ',' or the end of an object or array");
@@ -411,10 +528,12 @@ class Masker extends Transform implements KubeJsonMasker {
       this.state = STRING;
       this.strStart = at;
       this.strIsKey = false;
-      this.strEscaped = false;
+      this.strEscaped = NO_ESCAPE;
     } else if (c === 45 || (c >= 48 && c <= 57)) {
       this.state = NUMBER;
       this.tokStart = at;
+      this.numPlain = c !== 45;
+      this.numZero = c === 48;
     } else if (c === 116 || c === 102 || c === 110) {
       this.state = LITERAL;
       this.tokStart = at;
@@ -461,10 +580,17 @@ class Masker extends Transform implements KubeJsonMasker {
     const kind = this.unitKind ?? this.unitHint?.kind;
     if (kind === undefined || kind === 'Table' || kind.endsWith('List')) return;
     const group = this.unitApiVersion !== undefined ? groupOf(this.unitApiVersion) : this.unitHint?.apiGroup;
-    const root = this.masking.rules.forKind(kind, group);
-    if (root.anyKey !== null || root.keys?.has('kind') || root.keys?.has('apiVersion')) return;
+    // The units of a list are of one kind: its rules are looked up once.
+    if (this.rootNode === null || kind !== this.rootKind || group !== this.rootGroup) {
+      const root = this.masking.rules.forKind(kind, group);
+      this.rootNode = root;
+      this.rootKind = kind;
+      this.rootGroup = group;
+      this.rootTrackable = root.anyKey === null && !root.keys?.has('kind') && !root.keys?.has('apiVersion');
+    }
+    if (!this.rootTrackable) return;
     this.tracking = true;
-    this.pos[this.unitRootDepth] = [root];
+    this.pos[this.unitRootDepth] = this.rootNode.only;
     this.labs[this.unitRootDepth] = null;
   }
 
@@ -472,7 +598,7 @@ class Masker extends Transform implements KubeJsonMasker {
   private tokenText(q: number, s: string, off: number): string {
     const a = this.strStart + 1;
     const raw = a >= off ? s.slice(a - off, q - off) : this.text.slice(a, q);
-    if (!this.strEscaped) return raw;
+    if (this.strEscaped === NO_ESCAPE) return raw;
     try {
       return JSON.parse(`"${raw}"`) as string;
     } catch {
@@ -480,11 +606,23 @@ class Masker extends Transform implements KubeJsonMasker {
     }
   }
 
+  /**
+   * The character after a backslash in a string. `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t` are
+   * valid as they are (the keys of managedFields hold `\"`); anything else (`\u`, which needs its
+   * digits, and what is no escape) is checked by decoding the token when it ends, as JSON.parse
+   * does, so a bad one fails there, as before.
+   */
+  private noteEscape(c: number): void {
+    const simple = c === 34 || c === 92 || c === 47 || c === 98 || c === 102 || c === 110 || c === 114 || c === 116;
+    if (!simple) this.strEscaped = OTHER_ESCAPES;
+    else if (this.strEscaped === NO_ESCAPE) this.strEscaped = SIMPLE_ESCAPES;
+  }
+
   /** A string token ended at `q` (its closing quote). */
   private endString(q: number, s: string, off: number): void {
-    const escaped = this.strEscaped;
-    // Escaped tokens are decoded (and so validated) whether or not anything looks at them.
-    let text = escaped ? this.tokenText(q, s, off) : null;
+    const escaped = this.strEscaped !== NO_ESCAPE;
+    // An escaped token is decoded when something looks at it, or to check escapes the scan did not.
+    let text = this.strEscaped === OTHER_ESCAPES ? this.tokenText(q, s, off) : null;
     if (!this.unitActive) {
       if (this.strIsKey) {
         this.state = COLON;
@@ -520,11 +658,14 @@ class Masker extends Transform implements KubeJsonMasker {
       }
       if (this.tracking && this.span === null) {
         const at = this.pos[depth]!;
-        if (at.length > 0) {
+        if (at.length === 0) this.pending = NO_NODES;
+        else if (at.length === 1 && at[0]!.anyKey === null && (at[0]!.keyLengths & lengthBit(len)) === 0 && !escaped && depth !== this.entryDepth) {
+          this.pending = NO_NODES; // no key of its length: not decoded (childNodes would say the same)
+        } else {
           const k = (text ??= this.tokenText(q, s, off));
           this.pending = childNodes(at, k);
           if (depth === this.entryDepth) this.entryKey(k);
-        } else this.pending = NO_NODES;
+        }
       }
       return;
     }
@@ -631,7 +772,7 @@ class Masker extends Transform implements KubeJsonMasker {
 
   private noteTopKey(q: number, text: string | null, s: string, off: number): void {
     const len = q - this.strStart - 1;
-    this.topKey = len === 5 || len === 4 || text !== null ? (text ?? this.tokenText(q, s, off)) : '';
+    this.topKey = len === 5 || len === 4 || this.strEscaped !== NO_ESCAPE ? (text ?? this.tokenText(q, s, off)) : '';
     this.topKeyStart = this.strStart;
   }
 
@@ -646,6 +787,11 @@ class Masker extends Transform implements KubeJsonMasker {
   /** A number or literal ended before `at`. */
   private endToken(at: number): void {
     const start = this.tokStart;
+    // Digits alone (most numbers: ports, counts, modes) are valid unless a 0 leads more digits.
+    if (this.state === NUMBER && this.numPlain && (!this.numZero || at - start === 1)) {
+      this.valueDone(at);
+      return;
+    }
     // The token is in the last part unless a chunk ended inside it.
     const last = this.text.last();
     const inLast = start >= last.start;
@@ -743,7 +889,15 @@ class Masker extends Transform implements KubeJsonMasker {
     }
     for (const e of this.edits) this.text.replace(e.a, e.b, e.text);
     const counter = this.walk.counter;
-    for (const label of this.labels) counter.field(label);
+    const labels = this.labels;
+    for (let k = 0; k < labels.length; ) {
+      // runs of one label (a Secret's data values) counted at once
+      const label = labels[k]!;
+      let m = k + 1;
+      while (m < labels.length && labels[m] === label) m++;
+      counter.field(label, m - k);
+      k = m;
+    }
     for (const c of this.embedded) counter.merge(c);
     for (const h of this.hits) counter.hits(h);
     return true;

@@ -27,18 +27,23 @@ interface RawChunk {
 export class StreamText {
   private parts: TextPart[] = [];
   private raws: RawChunk[] = [];
-  private out: Buffer[] = [];
+  /** Output pieces: input bytes, or replacement text (encoded when taken, into the one buffer). */
+  private out: (Buffer | string)[] = [];
   /** Offset after the last character received. */
   received = 0;
   /** Output has been produced for everything before this offset. */
   emitted = 0;
+  /** The last chunk added is ASCII: its characters are its bytes, one to one. */
+  lastAscii = false;
 
   /** Takes a chunk and its decoded text; returns the offset of its first character. */
   add(buf: Buffer, s: string): number {
     const start = this.received;
     this.received += s.length;
     this.parts.push({ s, start });
-    this.raws.push({ buf, start, end: this.received, ascii: s.length === buf.length && isAscii(buf) });
+    const ascii = s.length === buf.length && isAscii(buf);
+    this.lastAscii = ascii;
+    this.raws.push({ buf, start, end: this.received, ascii });
     return start;
   }
 
@@ -85,7 +90,7 @@ export class StreamText {
   /** `text` goes out in place of the input between `a` and `b`. */
   replace(a: number, b: number, text: string): void {
     this.pass(a);
-    this.out.push(Buffer.from(text));
+    this.out.push(text);
     this.emitted = b;
   }
 
@@ -100,6 +105,28 @@ export class StreamText {
     i = 0;
     while (i < this.raws.length && this.raws[i]!.end <= from) i++;
     if (i > 0) this.raws = this.raws.slice(i);
-    return out.length <= 4 ? out : [Buffer.concat(out)];
+    return join(out);
   }
+}
+
+/**
+ * The pieces as at most four buffers: up to four input slices as they are, else one buffer they
+ * are copied into, replacement text encoded in place (no buffer of its own).
+ */
+function join(out: (Buffer | string)[]): Buffer[] {
+  let texts = false;
+  for (const x of out) if (typeof x === 'string') texts = true;
+  if (!texts && out.length <= 4) return out as Buffer[];
+  let total = 0;
+  for (const x of out) total += typeof x === 'string' ? Buffer.byteLength(x) : x.length;
+  const dst = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const x of out) {
+    if (typeof x === 'string') at += dst.write(x, at);
+    else {
+      dst.set(x, at);
+      at += x.length;
+    }
+  }
+  return [dst];
 }
