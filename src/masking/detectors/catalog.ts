@@ -423,7 +423,9 @@ export function builtinSpecs(): BuiltinSpec[] {
       ),
       groups: [1, 2, 3, 4],
       triggers: [
-        { pivot: '@', source: '@' },
+        // Only an `@` with `:password` before it (every `@` inside a match has): not the `@` of
+        // image digests (`nginx@sha256:…`) or e-mail addresses, which made mask() run for nothing.
+        { pivot: '@', source: String.raw`@(?<=:[^\s\/?#"'<>]{1,256}@)` },
         { pivot: '=', source: `=(?<=(?:${ci('passw')}(?:${ci('or')})?${ci('d')}|${ci('pwd')})[ \\t]{0,4}=)` },
       ],
       back: 3 + 256 + 1 + 256,
