@@ -21,7 +21,15 @@ test('every field of a full audit record is documented, and nothing else is', ()
     approvalId: '00000000-0000-4000-8000-000000000000',
     detail: {},
     seq: 1,
-    outcome: { status: 200, bytesIn: 0, bytesOut: 0, durationMs: 0, completedAt: new Date(), error: { code: 'X', message: 'y' } },
+    outcome: {
+      status: 200,
+      bytesIn: 0,
+      bytesOut: 0,
+      durationMs: 0,
+      completedAt: new Date(),
+      error: { code: 'X', message: 'y' },
+      masking: { fields: {}, detectors: {}, oversizeLines: 0, lifted: [] },
+    },
   };
   const paths = new Set<string>();
   const walk = (v: unknown, p: string): void => {

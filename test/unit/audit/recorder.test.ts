@@ -184,3 +184,25 @@ test('complete without commit writes record and outcome in one insert; after a c
   assert.equal((await mem.get(failed.id))!.outcome!.status, 503);
   await recorder.close();
 });
+
+test('masking counts are kept as counts: names cut and redacted, non-positive or non-finite counts dropped', async () => {
+  const store = createMemoryAuditStore();
+  const recorder = createAuditRecorder(store);
+  const e = auditEntry();
+  const jwtLike = `eyJ${'a'.repeat(20)}.${'b'.repeat(20)}.${'c'.repeat(20)}`;
+  await recorder.begin(e).complete({
+    status: 200,
+    bytesIn: 0,
+    bytesOut: 10,
+    durationMs: 1,
+    masking: { fields: { 'Secret data': 3, [`ConfigMap data.${jwtLike}`]: 1, never: 0, broken: Number.NaN }, detectors: { jwt: 2.4, ['x'.repeat(500)]: 1 }, oversizeLines: 0 },
+  });
+  const m = (await store.get(e.id))!.outcome!.masking!;
+  assert.equal(m.fields['Secret data'], 3);
+  assert.ok(!JSON.stringify(m).includes(jwtLike), 'a token-looking key is redacted');
+  assert.equal(m.fields.never, undefined);
+  assert.equal(m.fields.broken, undefined);
+  assert.equal(m.detectors.jwt, 2);
+  assert.ok(Object.keys(m.detectors).every((k) => k.length <= 200));
+  assert.equal(m.oversizeLines, undefined);
+});

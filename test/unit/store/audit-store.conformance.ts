@@ -140,6 +140,18 @@ export function auditStoreConformance(name: string, open: () => Promise<AuditSto
       assert.equal((await store.get(e.id))!.outcome!.status, 404);
     });
 
+    test('masking counts round-trip, on complete and on insert with a completion', async () => {
+      const e = auditEntry();
+      await store.insert(e);
+      const c = { ...completion, masking: { fields: { 'Secret data': 3 }, detectors: { jwt: 1 }, oversizeLines: 2 } };
+      await store.complete(e.id, c);
+      assert.deepEqual((await store.get(e.id))!.outcome, c);
+      const e2 = auditEntry();
+      const c2 = { ...completion, masking: { fields: {}, detectors: {}, lifted: ['sre/secrets-dev-unmasked'] } };
+      await store.insert(e2, c2);
+      assert.deepEqual((await store.get(e2.id))!.outcome, c2);
+    });
+
     test('an outcome error round-trips', async () => {
       const e = auditEntry();
       await store.insert(e);
