@@ -192,6 +192,22 @@ for (const version of ['1.27', '1.33']) {
       assertNoSecrets(seeded.stdout, 'get deploy,pods,cm -n prod');
     });
 
+    test(`exec (${version === '1.27' ? 'SPDY' : 'WebSocket'}): a service-account token printed in the container is masked; the exit code passes`, async () => {
+      const since = new Date();
+      const r = await kubectl('alice', ['exec', 'db-0', '-n', 'dev', '--', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/token']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^\[MASKED:jwt\]/);
+      assert.ok(!/eyJ[A-Za-z0-9_-]{10,}/.test(r.stdout), r.stdout);
+      const env = await kubectl('alice', ['exec', 'db-0', '-n', 'dev', '--', 'env']);
+      assert.equal(env.code, 0, env.stderr);
+      assertNoSecrets(env.stdout, 'exec env');
+      assert.match(env.stdout, /POSTGRES_USER=app/);
+      const fail = await kubectl('alice', ['exec', 'db-0', '-n', 'dev', '--', 'sh', '-c', 'exit 3']);
+      assert.equal(fail.code, 3, fail.stderr);
+      const rec = (await recordsFor(world, 'alice', since)).find((x) => x.attributes?.subresource === 'exec' && x.outcome?.masking?.detectors.jwt);
+      assert.ok(rec, 'the exec record counts the masked token');
+    });
+
     test('logs and logs -f: credentials printed by a container are masked line by line', async () => {
       const l = await kubectl('bob', ['logs', 'db-0', '-n', 'prod']);
       assert.equal(l.code, 0, l.stderr);
