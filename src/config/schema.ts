@@ -273,6 +273,10 @@ export const MaskingSchema = z
       .strict()
       .default({ pii: { email: false, phone: false, creditCard: true }, custom: [], disable: [] })
       .describe('Value detectors run over every string of a response and every line of logs and exec output.'),
+    sensitiveEnvNames: z
+      .union([z.literal(false), z.string().min(1)])
+      .optional()
+      .describe('Container env variables whose name matches are masked whatever their value (`REDACTED`): a case-insensitive regular expression over the name, or `false` to mask env values by the detectors only. Default: names with PASSWORD, SECRET, TOKEN, API_KEY, ACCESS_KEY, PRIVATE_KEY, CREDENTIAL, DSN… that do not end in _FILE, _PATH, _URL… (docs/masking.md).'),
     maxElementBytes: z
       .number()
       .int()

@@ -46,7 +46,16 @@ export function createMasking(cfg: MaskingConfig, opts: { readFile?: (path: stri
     if (!hashKey && rules.some((r) => r.action === 'hash')) {
       throw new SluiceError('MASKING_INVALID', 'masking: hashing values (secretValues: hash, or a rule with action: hash) needs masking.hashKeyFile');
     }
-    const kube = createKubeMasking({ detectors, rules, ...(hashKey ? { hashKey } : {}) });
+    let sensitiveEnvNames: RegExp | false | undefined;
+    if (cfg.sensitiveEnvNames === false) sensitiveEnvNames = false;
+    else if (cfg.sensitiveEnvNames !== undefined) {
+      try {
+        sensitiveEnvNames = new RegExp(cfg.sensitiveEnvNames, 'i');
+      } catch (e) {
+        throw new SluiceError('MASKING_INVALID', `masking.sensitiveEnvNames does not compile: ${(e as Error).message}`);
+      }
+    }
+    const kube = createKubeMasking({ detectors, rules, ...(hashKey ? { hashKey } : {}), ...(sensitiveEnvNames !== undefined ? { sensitiveEnvNames } : {}) });
     return { kube, detectors, maxElementBytes: cfg.maxElementBytes, maxLineBytes: cfg.maxLineBytes };
   } catch (e) {
     if (isSluiceError(e) && e.code === 'MASKING_INVALID') throw e;
