@@ -21,12 +21,15 @@ import { builtinSpecs } from './catalog.ts';
 import { compileCustomRule } from './custom-rule.ts';
 import type { DetectorSpec } from './detector-spec.ts';
 import { regexBounds } from './regex-bounds.ts';
-import type { Detector, DetectorConfig, DetectorMatch, DetectorSet } from './types.ts';
+import type { Detector, DetectorConfig, DetectorMatch, DetectorSet, FindingRange } from './types.ts';
 
 /** The marker that replaces a finding. */
 export function maskMarker(detector: string): string {
   return `[MASKED:${detector}]`;
 }
+
+/** No findings (shared, so frozen). */
+const NO_RANGES: FindingRange[] = Object.freeze([]) as unknown as FindingRange[];
 
 /** The counts of a string with no findings (shared, so frozen). */
 const NO_HITS: Record<string, number> = Object.freeze({}) as Record<string, number>;
@@ -193,7 +196,21 @@ class Detectors implements DetectorSetWithDetectors {
 
   mask(s: string): { text: string; hits: Record<string, number> } {
     // The common case, nothing to find, costs what maybe() costs.
-    if (!this.maybe(s)) return { text: s, hits: NO_HITS };
+    const ranges = this.findings(s);
+    if (ranges.length === 0) return { text: s, hits: NO_HITS };
+    const hits: Record<string, number> = {};
+    let out = '';
+    let last = 0; // end of the text copied so far
+    for (const r of ranges) {
+      out += s.slice(last, r.start) + maskMarker(r.detector);
+      last = r.end;
+      hits[r.detector] = (hits[r.detector] ?? 0) + 1;
+    }
+    return { text: out + s.slice(last), hits };
+  }
+
+  findings(s: string): FindingRange[] {
+    if (!this.maybe(s)) return NO_RANGES;
     const call = ++this.call;
     const found = this.found;
     if (found.length !== 0) found.length = 0;
@@ -233,8 +250,8 @@ class Detectors implements DetectorSetWithDetectors {
         from = f.next;
       }
     }
-    if (found.length === 0) return { text: s, hits: NO_HITS };
-    return this.apply(s, found);
+    if (found.length === 0) return NO_RANGES;
+    return this.merge(s, found);
   }
 
   /**
@@ -284,7 +301,12 @@ class Detectors implements DetectorSetWithDetectors {
     this.cursor[d] = f.next + ws;
   }
 
-  private apply(s: string, found: Found[]): { text: string; hits: Record<string, number> } {
+  /**
+   * Findings of different detectors that overlap become one range (the union, named after the one
+   * that starts first, or the earlier in precedence); a finding inside a marker that is already in
+   * the text is dropped, so masking twice changes nothing.
+   */
+  private merge(s: string, found: Found[]): FindingRange[] {
     found.sort((a, b) => a.start - b.start || a.d - b.d || b.end - a.end);
     let markers: [number, number][] | null = null;
     if (s.includes('[MASKED:')) {
@@ -293,29 +315,18 @@ class Detectors implements DetectorSetWithDetectors {
       let m: RegExpExecArray | null;
       while ((m = MARKER.exec(s)) !== null) markers.push([m.index, m.index + m[0].length]);
     }
-    const hits: Record<string, number> = {};
-    let out = '';
-    let last = 0; // end of the text copied so far
-    let cur: Found | null = null;
-    const flush = (): void => {
-      if (cur === null) return;
-      const name = this.names[cur.d]!;
-      out += s.slice(last, cur.start) + maskMarker(name);
-      last = cur.end;
-      hits[name] = (hits[name] ?? 0) + 1;
-    };
+    const out: FindingRange[] = [];
+    let cur: FindingRange | null = null;
     for (const f of found) {
       if (markers !== null && markers.some(([a, b]) => f.start >= a && f.end <= b)) continue;
       if (cur !== null && f.start < cur.end) {
-        if (f.end > cur.end) cur = { start: cur.start, end: f.end, d: cur.d };
+        if (f.end > cur.end) cur.end = f.end;
         continue;
       }
-      flush();
-      cur = f;
+      cur = { start: f.start, end: f.end, detector: this.names[f.d]! };
+      out.push(cur);
     }
-    if (cur === null) return { text: s, hits: NO_HITS };
-    flush();
-    return { text: out + s.slice(last), hits };
+    return out.length ? out : NO_RANGES;
   }
 }
 

@@ -11,6 +11,13 @@ export interface DetectorMatch {
   end: number;
 }
 
+/** A range `mask()` replaces by `[MASKED:<detector>]`. */
+export interface FindingRange {
+  start: number;
+  end: number;
+  detector: string;
+}
+
 export interface Detector {
   /** Stable identifier (`jwt`, `aws-access-key-id`, `custom:<name>`); appears in counts and markers. */
   name: string;
@@ -47,6 +54,12 @@ export interface DetectorSet {
    * detector (never the secret). Unchanged string → same string instance.
    */
   mask(s: string): { text: string; hits: Record<string, number> };
+  /**
+   * What `mask(s)` replaces, with positions: sorted, disjoint ranges (end exclusive, UTF-16 code
+   * units), each named after its detector. Streaming maskers use it to replace only text they have
+   * not released yet.
+   */
+  findings(s: string): FindingRange[];
   /**
    * Longest match any detector can produce that a line-based stream must keep as overlap (for
    * chunk-boundary safety); Infinity if unbounded (then streams cut at line ends).

@@ -4,18 +4,14 @@
  * and the error it fails with. Kept apart so rules, the object masker and the streaming masker
  * share one vocabulary.
  *
- * `DetectorSet` is the interface of the value detectors (src/masking/detectors/index.ts), written
- * out here so this module compiles and is tested on its own; TypeScript's structural typing
- * makes `createDetectors()`'s result fit it as it is.
+ * The masker needs of the value detectors only what it calls (`DetectorSet` below), so tests can
+ * hand it a small stand-in set.
  */
 
-/** The value detectors: `maybe(s)` is a cheap pre-filter (false ⇒ `mask(s)` would change nothing). */
-export interface DetectorSet {
-  readonly names: readonly string[];
-  maybe(s: string): boolean;
-  mask(s: string): { text: string; hits: Record<string, number> };
-  readonly maxMatchLength: number;
-}
+import type { DetectorSet as FullDetectorSet } from '../detectors/types.ts';
+
+/** The value detectors as the Kubernetes masker uses them: `maybe(s)` first, `mask(s)` on a hit. */
+export type DetectorSet = Pick<FullDetectorSet, 'names' | 'maybe' | 'mask' | 'maxMatchLength'>;
 
 /**
  * What a rule does to the value at one of its paths:

@@ -5,8 +5,6 @@
  * - line-masker.ts: the core (no streams, no timers): chunk boundaries, UTF-8, the line bound,
  *   idle release of interactive output; its header documents the trade-offs.
  * - create-text-masker.ts: the core as a Transform, for `pods/log` responses.
- * - finding-ranges.ts: where the detectors find something, so only unreleased text is replaced.
  */
 export { LineMasker, DEFAULT_MAX_LINE_BYTES, OVERSIZE_MARKER_NAME, type LineMaskerOptions, type TextMaskCounts } from './line-masker.ts';
 export { createTextMasker, type TextMasker, type TextMaskerOptions } from './create-text-masker.ts';
-export { findingRanges, type FindingRange } from './finding-ranges.ts';

@@ -45,8 +45,7 @@
  * (`oversizeLines`). Memory per masker: at most `maxLineBytes` held plus `contextChars` of context.
  */
 import { isUtf8 } from 'node:buffer';
-import { maskMarker, type Detector, type DetectorSet } from '../detectors/index.ts';
-import { findingRanges, scannersOf, type FindingRange } from './finding-ranges.ts';
+import { maskMarker, type DetectorSet, type FindingRange } from '../detectors/index.ts';
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
@@ -101,7 +100,6 @@ export class LineMasker {
   /** Released text kept as context (characters). */
   readonly contextChars: number;
   private readonly set: DetectorSet;
-  private readonly scanners: readonly Detector[] | null;
   /** Bytes kept held after a cut at the bound. */
   private readonly lookahead: number;
   /** The lookahead may be shorter than a match: mask runs split by a cut. */
@@ -124,7 +122,6 @@ export class LineMasker {
 
   constructor(opts: LineMaskerOptions) {
     this.set = opts.detectors;
-    this.scanners = scannersOf(opts.detectors);
     this.maxLineBytes = Math.max(64, Math.floor(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES));
     const longest = opts.detectors.maxMatchLength;
     const want = Number.isFinite(longest) ? longest + CONTEXT_MARGIN : Infinity;
@@ -292,18 +289,18 @@ export class LineMasker {
     const s = ctx + text + ahead;
     const b = ctx.length;
     let e = b + text.length;
-    const ranges: Range[] = findingRanges(this.set, this.scanners, s).filter((r) => r.end > b);
+    const ranges: Range[] = this.set.findings(s).filter((r) => r.end > b);
     if (this.runCont) {
       let end = b;
       while (end < s.length && !isBlank(s.charCodeAt(end))) end++;
-      if (end > b) ranges.push({ start: b, end, name: OVERSIZE_MARKER_NAME, cont: true });
+      if (end > b) ranges.push({ start: b, end, detector: OVERSIZE_MARKER_NAME, cont: true });
     }
     for (const r of ranges) if (r.start < e && r.end > e) e = r.end;
     let runCut = false;
     if (guard && e > b && e < s.length && !isBlank(s.charCodeAt(e - 1)) && !isBlank(s.charCodeAt(e))) {
       let a = e - 1;
       while (a > b && !isBlank(s.charCodeAt(a - 1))) a--;
-      ranges.push({ start: a, end: e, name: OVERSIZE_MARKER_NAME });
+      ranges.push({ start: a, end: e, detector: OVERSIZE_MARKER_NAME });
       runCut = true;
     }
     const merged = mergeRanges(ranges);
@@ -316,8 +313,8 @@ export class LineMasker {
       out += s.slice(pos, a);
       const continuation = r.start < b || r.cont === true;
       if (!(continuation && this.openMask)) {
-        out += maskMarker(r.name);
-        if (r.name !== OVERSIZE_MARKER_NAME) this.hits[r.name] = (this.hits[r.name] ?? 0) + 1;
+        out += maskMarker(r.detector);
+        if (r.detector !== OVERSIZE_MARKER_NAME) this.hits[r.detector] = (this.hits[r.detector] ?? 0) + 1;
       }
       pos = Math.min(r.end, e);
       maskedToEnd = pos === e;
