@@ -3,6 +3,7 @@
  * the SPDY/3.1 relay (spdy-exec-masking.ts), and the rule of which upgrades are masked: exec and
  * attach (their stdout and stderr), never port-forward (a byte stream of some other protocol).
  */
+import type { Duplex } from 'node:stream';
 import type { DetectorSet } from '../../masking/detectors/index.ts';
 import type { TextMaskCounts } from '../../masking/text/index.ts';
 import type { KubeContext } from './pipeline/context.ts';
@@ -63,6 +64,14 @@ export class IdleRelease {
   cancel(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+  }
+}
+
+/** Backpressure of a relay: stop reading the API server while the client's socket is full. */
+export function holdWhileClientFull(upstream: Duplex, client: Duplex): void {
+  if (client.writableNeedDrain && !upstream.isPaused()) {
+    upstream.pause();
+    client.once('drain', () => upstream.resume());
   }
 }
 

@@ -10,7 +10,7 @@
  * written again with `ws`) and over SPDY/3.1 (spdy-exec-masking.ts: DATA frames rewritten, which
  * spdystream's lack of flow control makes safe; the finding is written down there). The client's
  * direction stays a splice; port-forward is never masked. What was masked goes into the audit
- * outcome (`masking`) and to `onMaskCounts` when the session ends. Without detectors the sockets
+ * outcome (`masking`) when the session ends. Without detectors the sockets
  * are spliced exactly as before.
  */
 import type { IncomingMessage } from 'node:http';
@@ -23,7 +23,6 @@ import type { KubeContext } from './pipeline/context.ts';
 import { Rejection } from './pipeline/rejection.ts';
 import type { AuditMasking } from '../../audit/types.ts';
 import type { DetectorSet } from '../../masking/detectors/index.ts';
-import type { TextMaskCounts } from '../../masking/text/index.ts';
 import { isExecOrAttach, type MaskedRelay } from './exec-masking.ts';
 import { relayMaskedWebSocket } from './ws-exec-masking.ts';
 import { relayMaskedSpdy } from './spdy-exec-masking.ts';
@@ -55,8 +54,6 @@ export interface UpgradeOptions {
   maxLineBytes?: number;
   /** Quiet time after which a partial line (a prompt, typed echo) is released (default 25 ms). */
   idleMs?: number;
-  /** Called once when a masked session ends, with what was masked (also in the audit outcome). */
-  onMaskCounts?: (counts: TextMaskCounts) => void;
   /**
    * The audit outcome's `masking` when the session is not masked — e.g. `{ fields: {}, detectors:
    * {}, lifted: [rule ids] }` when a policy rule lifted masking (response-masking.ts liftedMasking).
@@ -83,11 +80,6 @@ export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstByte
     if (relay !== null) {
       const counts = relay.counts();
       masking = { fields: {}, detectors: counts.detectors, ...(counts.oversizeLines ? { oversizeLines: counts.oversizeLines } : {}) };
-      try {
-        opts.onMaskCounts?.(counts);
-      } catch (e) {
-        ctx.deps.log.error({ id: ctx.id, err: (e as Error).message }, 'onMaskCounts failed');
-      }
     }
     const outcome = { status, bytesIn, bytesOut, durationMs: elapsedMs(ctx), ...(error ? { error } : {}), ...(masking ? { masking } : {}) };
     ctx.audit!.complete(outcome).catch((e: unknown) => ctx.deps.log.error({ id: ctx.id, err: (e as Error).message }, 'audit completion failed'));

@@ -2,7 +2,8 @@
  * The SPDY/3 header-compression dictionary (SPDY Protocol Draft 3, §2.6.10.1 "Compression"):
  * length-prefixed header names and values, then a run of common strings. Both ends of a SPDY/3.1
  * session (moby/spdystream's spdy/dictionary.go, used by kubectl ≤ 1.29 and the kubelet) prime
- * their zlib streams with these 1423 bytes.
+ * their zlib streams with these 1423 bytes. Also the reader of a decompressed header block, which
+ * the gateway's exec masking and the emulator's SPDY session share.
  */
 const WORDS = [
   'options', 'head', 'post', 'put', 'delete', 'trace', 'accept', 'accept-charset', 'accept-encoding', 'accept-language',
@@ -35,3 +36,25 @@ function build(): Buffer {
 }
 
 export const SPDY3_DICTIONARY: Buffer = build();
+
+/**
+ * The name/value pairs of a decompressed SPDY/3 header block (§2.6.10: a 32-bit count, then
+ * length-prefixed names and values), names lower-cased. A truncated block yields the pairs read so far.
+ */
+export function readSpdyHeaderBlock(raw: Buffer): Map<string, string> {
+  const headers = new Map<string, string>();
+  if (raw.length < 4) return headers;
+  const n = raw.readUInt32BE(0);
+  let off = 4;
+  for (let i = 0; i < n && off + 4 <= raw.length; i++) {
+    const nl = raw.readUInt32BE(off);
+    const name = raw.subarray(off + 4, off + 4 + nl).toString('latin1');
+    off += 4 + nl;
+    if (off + 4 > raw.length) break;
+    const vl = raw.readUInt32BE(off);
+    const value = raw.subarray(off + 4, off + 4 + vl).toString('latin1');
+    off += 4 + vl;
+    headers.set(name.toLowerCase(), value);
+  }
+  return headers;
+}

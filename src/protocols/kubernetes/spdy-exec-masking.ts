@@ -35,8 +35,8 @@
 import type { Duplex } from 'node:stream';
 import { constants as zc, inflateSync } from 'node:zlib';
 import { LineMasker } from '../../masking/text/index.ts';
-import { DEFAULT_EXEC_IDLE_MS, IdleRelease, sumCounts, type ExecMaskingOptions, type MaskedRelay } from './exec-masking.ts';
-import { SPDY3_DICTIONARY } from './spdy-dictionary.ts';
+import { DEFAULT_EXEC_IDLE_MS, holdWhileClientFull, IdleRelease, sumCounts, type ExecMaskingOptions, type MaskedRelay } from './exec-masking.ts';
+import { readSpdyHeaderBlock, SPDY3_DICTIONARY } from './spdy-dictionary.ts';
 
 const TYPE_SYN_STREAM = 1;
 const TYPE_SYN_REPLY = 2;
@@ -138,21 +138,7 @@ class StreamTypes {
     }
     const raw = all.subarray(this.inflated);
     this.inflated = all.length;
-    const headers = new Map<string, string>();
-    if (raw.length < 4) return headers;
-    const n = raw.readUInt32BE(0);
-    let off = 4;
-    for (let i = 0; i < n && off + 4 <= raw.length; i++) {
-      const nl = raw.readUInt32BE(off);
-      const name = raw.subarray(off + 4, off + 4 + nl).toString('latin1');
-      off += 4 + nl;
-      if (off + 4 > raw.length) break;
-      const vl = raw.readUInt32BE(off);
-      const value = raw.subarray(off + 4, off + 4 + vl).toString('latin1');
-      off += 4 + vl;
-      headers.set(name.toLowerCase(), value);
-    }
-    return headers;
+    return readSpdyHeaderBlock(raw);
   }
 }
 
@@ -333,10 +319,7 @@ export function relayMaskedSpdy(opts: {
         }
       }
     }
-    if (client.writableNeedDrain && !upstream.isPaused()) {
-      upstream.pause();
-      client.once('drain', () => upstream.resume());
-    }
+    holdWhileClientFull(upstream, client);
   };
 
   if (opts.head.length) feed(opts.head);

@@ -18,7 +18,7 @@
 import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
 import { LineMasker } from '../../masking/text/index.ts';
-import { DEFAULT_EXEC_IDLE_MS, IdleRelease, sumCounts, type ExecMaskingOptions, type MaskedRelay } from './exec-masking.ts';
+import { DEFAULT_EXEC_IDLE_MS, holdWhileClientFull, IdleRelease, sumCounts, type ExecMaskingOptions, type MaskedRelay } from './exec-masking.ts';
 
 /** The largest message accepted from the API server (it sends at most 32 KiB of output per message). */
 const MAX_PAYLOAD = 16 * 1024 * 1024;
@@ -152,10 +152,7 @@ export function relayMaskedWebSocket(opts: {
     // After the close frame the Receiver has ended: anything more from the API server is dropped.
     if (failed || concluded) return;
     receiver.write(c);
-    if (client.writableNeedDrain && !upstream.isPaused()) {
-      upstream.pause();
-      client.once('drain', () => upstream.resume());
-    }
+    holdWhileClientFull(upstream, client);
   };
   if (opts.head.length) feed(opts.head);
   upstream.on('data', feed);

@@ -9,7 +9,7 @@ import { constants as zc, createDeflate } from 'node:zlib';
 import tar from 'tar-stream';
 import { WebSocket } from 'ws';
 import { SpdyHeaderCodec, SpdySession, type SpdyStream } from '../../../testing/kube-emulator/streams/spdy-session.ts';
-import { SPDY3_DICTIONARY } from '../../../testing/kube-emulator/streams/spdy-dictionary.ts';
+import { SPDY3_DICTIONARY } from '../../../src/protocols/kubernetes/spdy-dictionary.ts';
 import { startFixture, type Fixture } from './streams-fixture.ts';
 
 let fx: Fixture;

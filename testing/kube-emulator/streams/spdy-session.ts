@@ -14,7 +14,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { constants as zc, inflateSync } from 'node:zlib';
-import { SPDY3_DICTIONARY } from './spdy-dictionary.ts';
+import { readSpdyHeaderBlock, SPDY3_DICTIONARY } from '../../../src/protocols/kubernetes/spdy-dictionary.ts';
 
 export const FRAME = {
   SYN_STREAM: 1,
@@ -91,20 +91,7 @@ export class SpdyHeaderCodec {
     const all = inflateSync(this.inflateInput, { dictionary: SPDY3_DICTIONARY, finishFlush: zc.Z_SYNC_FLUSH });
     const raw = all.subarray(this.inflatedLen);
     this.inflatedLen = all.length;
-    const headers = new Map<string, string>();
-    if (raw.length < 4) return headers;
-    const n = raw.readUInt32BE(0);
-    let off = 4;
-    for (let i = 0; i < n && off + 4 <= raw.length; i++) {
-      const nl = raw.readUInt32BE(off);
-      const name = raw.subarray(off + 4, off + 4 + nl).toString('utf8');
-      off += 4 + nl;
-      const vl = raw.readUInt32BE(off);
-      const value = raw.subarray(off + 4, off + 4 + vl).toString('utf8');
-      off += 4 + vl;
-      headers.set(name.toLowerCase(), value);
-    }
-    return headers;
+    return readSpdyHeaderBlock(raw);
   }
 }
 
