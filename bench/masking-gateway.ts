@@ -174,11 +174,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-/** The process's peak RSS since it started (VmHWM), MB. */
-function hwmMb(pid: number): number {
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  return kb / 1024;
-}
 
 /** Occurrences of `needle` in a stream of chunks, also those split across chunks. */
 class Counter {
@@ -326,7 +321,7 @@ async function logStream(world: BenchWorld, gw: Target, log: (m: string) => void
   const credentialsSent = needles.reduce((n, nd) => n + whole * occurrences(block, nd) + occurrences(rest, nd), 0);
 
   await sleep(1000);
-  const hwmBeforeMb = hwmMb(pid);
+  const hwmBeforeMb = rssMb(pid, 'VmHWM');
   const cpuBefore = cpuSeconds(pid);
   log(`masking: ${(volumeBytes / 2 ** 20).toFixed(0)} MiB of pod log through the gateway as ${MASKED_USER}…`);
   const leaks = needles.map((nd) => new Counter(nd));
@@ -377,7 +372,7 @@ async function logStream(world: BenchWorld, gw: Target, log: (m: string) => void
   agent.destroy();
   await sleep(2000);
   const rssEndMb = rssMb(pid);
-  const hwmAfterMb = hwmMb(pid);
+  const hwmAfterMb = rssMb(pid, 'VmHWM');
 
   const lines = head.toString('utf8').split('\n').slice(0, -1);
   const credLines = lines.filter((l) => l.includes('postgres://app:') || l.includes('Authorization: Bearer'));

@@ -130,9 +130,10 @@ async function startGatewayProcess(dir: string, configFile: string, ca: string, 
   return { name, base: m[1]!, headers: { authorization: `Bearer ${token}` }, ca, proc };
 }
 
-export function rssMb(pid: number): number {
+/** A memory figure of a process from /proc/PID/status, MB: VmRSS now, or VmHWM (peak since start). */
+export function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return kb / 1024;
 }
 

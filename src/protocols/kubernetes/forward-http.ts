@@ -19,6 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import type { AuditMasking } from '../../audit/types.ts';
 import { upstreamRequest } from './upstream-request.ts';
+import { KubeMaskError } from '../../masking/kube/index.ts';
 import { liftedMasking, maskingFor, responseMasker, type ResponseMasker } from './response-masking.ts';
 import { responseHeaders } from './response-headers.ts';
 import type { KubeContext } from './pipeline/context.ts';
@@ -155,7 +156,7 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
 /** A failure of the masking transforms (the masker's refusal, a decompression error), not of the sockets. */
 function isMaskingFailure(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
-  if (e.name === 'KubeMaskError' || e.name === 'TextMaskError') return true;
+  if (e instanceof KubeMaskError) return true;
   const code = (e as NodeJS.ErrnoException).code ?? '';
   return code.startsWith('Z_') || code.startsWith('ERR_ZLIB') || code.startsWith('ERR__ERROR_FORMAT');
 }
