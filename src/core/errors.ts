@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: 'The embedded store (or its database) cannot be opened, read or written.',
   AUDIT_QUERY_INVALID: 'An audit query has a bad filter: an unparseable time, a limit out of range, a malformed cursor or id prefix.',
   AUDIT_RECORD_NOT_FOUND: 'No audit record has that id, or an id prefix matches more than one record.',
+  AUDIT_NOT_REPLAYABLE: 'The audit record is not a terminal session (exec or attach of a pod), or nothing of it was recorded, so it cannot be replayed.',
+  TRAIL_KEY_INVALID: 'The audit trail signing key file is missing, unreadable, not an Ed25519 private key or already exists (generate), or a trusted-keys file holds anything but Ed25519 public keys.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
