@@ -2,57 +2,26 @@
  * Micro-benchmark of the SQLite audit store's write path: begin+complete pairs (insert, await,
  * complete, await — what the gateway does per request), sequentially (concurrency 1) and with 32
  * pairs in flight, for `synchronous` full and normal. The store is a file in the temp folder.
- *
- * Rows "per-write commit" reproduce the write path before group commit (Kysely, one transaction
- * per statement) for comparison.
+ * Each pair also appends its two events to the hash-chained trail (ADR 0002) in the same
+ * transaction. (The per-write Kysely path this was once compared with is gone: every write now
+ * goes through the trail's single writer; bench/recording.ts has the open-loop figures.)
  *
  * Usage: node --import tsx bench/audit-store.ts [seconds-per-case, default 2]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import type { AuditBegin, AuditCompletion } from '../src/audit/types.ts';
+import type { AuditCompletion } from '../src/audit/types.ts';
+import { benchAuditEntry } from './audit-entry.ts';
 import type { AuditStore } from '../src/store/audit-store.ts';
-import { openSqliteAuditStore, type SqliteSynchronous } from '../src/store/sqlite/open-sqlite-audit-store.ts';
-import { createSqlAuditStore } from '../src/store/sql/create-sql-audit-store.ts';
-import type { StoreDatabase } from '../src/store/sql/schema.ts';
+import { openSqliteAuditStore } from '../src/store/sqlite/open-sqlite-audit-store.ts';
 
 const seconds = Number(process.argv[2] ?? 2);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-store-'));
 let n = 0;
 
-function entry(): AuditBegin {
-  const path = '/api/v1/namespaces/dev/pods/pod-1';
-  return {
-    id: randomUUID(),
-    time: new Date(),
-    code: 'kubernetes.request',
-    principal: { issuer: 'https://idp.example', subject: 'u-1', username: 'bob', groups: ['developers'], kind: 'person' },
-    connection: 'demo',
-    method: 'GET',
-    path,
-    query: '',
-    userAgent: 'kubectl/v1.33.1',
-    sourceIp: '127.0.0.1',
-    attributes: { connection: 'demo', verb: 'get', apiGroup: '', apiVersion: 'v1', resource: 'pods', subresource: '', namespace: 'dev', name: 'pod-1', isResourceRequest: true, path },
-    decision: { effect: 'allow', rules: ['developers/read'], message: '', policyDigest: 'sha256:0123456789abcdef' },
-  };
-}
 
 const completion = (): AuditCompletion => ({ status: 200, bytesIn: 0, bytesOut: 1234, durationMs: 2, completedAt: new Date() });
-
-/** The write path before group commit: a Kysely insert/update per call, each its own transaction. */
-async function openPerWriteCommit(path: string, synchronous: SqliteSynchronous): Promise<AuditStore> {
-  await (await openSqliteAuditStore({ path, synchronous })).close(); // creates and migrates the file
-  const sqlite = new Database(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`synchronous = ${synchronous.toUpperCase()}`);
-  const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return createSqlAuditStore(db, { isUniqueViolation: () => false });
-}
 
 interface Result {
   pairs: number;
@@ -67,7 +36,7 @@ async function run(store: AuditStore, concurrency: number, secs = seconds): Prom
   const worker = async (): Promise<void> => {
     while (performance.now() < end) {
       const t0 = performance.now();
-      const e = entry();
+      const e = benchAuditEntry();
       await store.insert(e);
       await store.complete(e.id, completion());
       latencies.push(performance.now() - t0);
@@ -86,10 +55,7 @@ async function main(): Promise<void> {
   console.log('| write path | synchronous | in flight | pairs | pairs/s | p50 ms | p99 ms |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const synchronous of ['full', 'normal'] as const) {
-    for (const [label, open] of [
-      ['group commit', (p: string) => openSqliteAuditStore({ path: p, synchronous })],
-      ['per-write commit (before)', (p: string) => openPerWriteCommit(p, synchronous)],
-    ] as const) {
+    for (const [label, open] of [['group commit', (p: string) => openSqliteAuditStore({ path: p, synchronous })]] as const) {
       for (const concurrency of [1, 32]) {
         const store = await open(join(dir, `b${++n}`, 'sluice.db'));
         await run(store, concurrency, 0.3); // warm-up

@@ -193,9 +193,10 @@ export interface BenchWorld {
   /**
    * Start one more gateway like `gw` (synchronous=full) with its own config and database: a fresh
    * process for a measurement that must not inherit what earlier ones left in its memory
-   * (bench/approvals.ts after the watches). world.stop() stops it too.
+   * (bench/approvals.ts after the watches). `extra`: top-level config sections to add (e.g.
+   * `{ recording: { enabled: false } }`). world.stop() stops it too.
    */
-  startGateway(tag: string): Promise<Target>;
+  startGateway(tag: string, extra?: Record<string, unknown>): Promise<Target>;
   stop(): Promise<void>;
 }
 
@@ -243,7 +244,7 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
     const token = await idp.tokenFor(USER);
     // One gateway per durability mode of the audit store (store.sqlite.synchronous); `tag`
     // names a further one (its own config and database), started later by startGateway.
-    const startGw = async (synchronous: 'full' | 'normal', tag: string = synchronous): Promise<Target> => {
+    const startGw = async (synchronous: 'full' | 'normal', tag: string = synchronous, extra: Record<string, unknown> = {}): Promise<Target> => {
       const dbFile = (tag === synchronous && opts.auditDb) || join(dir, `audit-${tag}`, 'sluice.db');
       const configFile = join(dir, `sluice-${tag}.yaml`);
       await writeFile(
@@ -254,6 +255,8 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
           connections: [{ name: 'demo', server: emu.base, caFile, tokenFile }],
           policy: { paths: [join(root, 'policies/demo')] },
           store: { sqlite: { path: dbFile, synchronous } },
+          trail: { signingKeyFile: join(dir, 'trail-signing.pem') },
+          ...extra,
         }),
       );
       dbFiles.push(dbFile);
@@ -286,7 +289,7 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
     };
     const tokenFor = (user: string): Promise<string> => idp.tokenFor(user);
     const deleteLog = join(dir, DELETE_LOG);
-    const startGateway = (tag: string): Promise<Target> => startGw('full', tag);
+    const startGateway = (tag: string, extra?: Record<string, unknown>): Promise<Target> => startGw('full', tag, extra);
     return { dir, emu, proxy: proxy ?? gw, gw, ...(gwNormal ? { gwNormal } : {}), gwPid: gw.proc.pid!, auditBytes, tokenFor, deleteLog, startGateway, stop };
   } catch (e) {
     await stop();

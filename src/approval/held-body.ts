@@ -58,9 +58,16 @@ function maskSecretBody(v: unknown): unknown {
 
 /**
  * Undefined for no body; binary (protobuf) bodies are described, not shown. `secret`: the body is
- * written to the core `secrets` resource (a patch of a Secret has no `kind` to tell).
+ * written to the core `secrets` resource (a patch of a Secret has no `kind` to tell). At most
+ * HELD_BODY_MAX characters.
  */
 export function heldBodyText(body: Buffer | undefined, contentType: string | undefined, secret = false, masking?: Masking): string | undefined {
+  const text = maskedBodyText(body, contentType, secret, masking);
+  return text !== undefined && text.length > HELD_BODY_MAX ? `${text.slice(0, HELD_BODY_MAX)}\n… (cut at ${HELD_BODY_MAX} characters of ${text.length})` : text;
+}
+
+/** The whole body as heldBodyText shows it (masked, JSON pretty-printed): what the trail records of a request body. */
+export function maskedBodyText(body: Buffer | undefined, contentType: string | undefined, secret = false, masking?: Masking): string | undefined {
   if (!body || body.length === 0) return undefined;
   const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   if (type.includes('protobuf')) return `(${body.length} bytes of ${type})`;
@@ -76,6 +83,5 @@ export function heldBodyText(body: Buffer | undefined, contentType: string | und
     if (secret) return `(${body.length} bytes of ${type}, not shown: written to a Secret)`;
   }
   if (masking) text = masking.detectors.mask(text).text;
-  text = redactString(text);
-  return text.length > HELD_BODY_MAX ? `${text.slice(0, HELD_BODY_MAX)}\n… (cut at ${HELD_BODY_MAX} characters of ${text.length})` : text;
+  return redactString(text);
 }

@@ -19,6 +19,8 @@ export const AUDIT_EVENT_CODES = {
   'approval.expired': 'The approval was not decided (or an approved request not run, or a grant ran out) in time.',
   'approval.spent': 'An approved request ran: the attempt `detail.requestId` spent the approval; no other attempt can.',
   'approval.revoked': 'An active grant was ended early by its requester or an approver.',
+  'audit.read':
+    'Someone read the audit trail through the control API (list or show), allowed or not; `detail.filter` is the query as run (with the reader\'s scope), `detail.count` how many records it returned.',
 } as const;
 
 export type AuditEventCode = keyof typeof AUDIT_EVENT_CODES;

@@ -20,9 +20,36 @@ import { storeUnavailable } from '../store/store-unavailable.ts';
 import { isAuditEventCode } from './event-codes.ts';
 import { redactSecrets, redactString } from './redact-secrets.ts';
 import type { AuditBegin, AuditCompletion, AuditHandle, AuditMasking, AuditOutcome, AuditRecorder } from './types.ts';
+import { Tape } from './tape.ts';
+
+/** What the recorder keeps of bodies and terminals (config `recording`, docs/recording.md). */
+export interface RecordingOptions {
+  /** Off: records and the chain only, no bodies or terminals. */
+  enabled: boolean;
+  /** Bytes of a request body kept (default 3 MiB, the read limit). */
+  maxRequestBytes: number;
+  /** Bytes of a response kept — a single answer or a whole watch / `logs -f` stream (default 4 MiB). */
+  maxResponseBytes: number;
+  /** Bytes of a terminal session kept, over stdin, stdout and stderr (default 64 MiB). */
+  maxTerminalBytes: number;
+}
+
+export const DEFAULT_RECORDING: RecordingOptions = {
+  enabled: true,
+  maxRequestBytes: 3 * 1024 * 1024,
+  maxResponseBytes: 4 * 1024 * 1024,
+  maxTerminalBytes: 64 * 1024 * 1024,
+};
+
+/** A stream in flight commits its chunks to the chain at least this often (ADR 0002: body.segment). */
+const SEGMENT_MS = 1000;
+const SEGMENT_CHUNKS = 64;
+const SEGMENT_BYTES = 1024 * 1024;
 
 export interface AuditRecorderOptions {
   log?: Logger;
+  /** Bodies and terminal sessions (default: DEFAULT_RECORDING). */
+  recording?: RecordingOptions;
   /** Clock for `completedAt` (tests freeze it). */
   now?: () => Date;
   /** Close the store in `close()` (default true: the recorder owns the store it is given). */
@@ -33,10 +60,11 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 
 export function createAuditRecorder(store: AuditStore, opts: AuditRecorderOptions = {}): AuditRecorder {
   const now = opts.now ?? (() => new Date());
+  const recording = opts.recording ?? DEFAULT_RECORDING;
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
-  const write = <T>(op: 'begin' | 'complete', id: string, fn: () => Promise<T>): Promise<T> => {
+  const write = <T>(op: 'begin' | 'complete' | 'segment', id: string, fn: () => Promise<T>): Promise<T> => {
     const p = (async () => {
       if (closed) throw new SluiceError('STORE_UNAVAILABLE', `audit recorder is closed (${op})`, { operation: op });
       try {
@@ -60,9 +88,34 @@ export function createAuditRecorder(store: AuditStore, opts: AuditRecorderOption
       if (redacted.length) opts.log?.warn({ requestId: entry.id, fields: redacted }, 'credentials removed from an audit record');
       let committed: Promise<void> | undefined;
       let completion: Promise<void> | undefined;
+      const tape = recording.enabled ? new Tape(recording) : undefined;
+      /** A failed segment write: the completion fails too, so the stream is cut (the client never gets a complete answer the trail does not hold). */
+      let segmentFailure: Error | undefined;
+      let segmentTimer: NodeJS.Timeout | undefined;
+      const writeSegment = (): void => {
+        clearTimeout(segmentTimer);
+        segmentTimer = undefined;
+        if (!tape?.changed || completion || segmentFailure) return;
+        const rec = tape.take();
+        const begun = committed;
+        // Segments follow the begin in the writer's queue; before the begin is durable there is nothing to attach to.
+        void write('segment', entry.id, async () => {
+          if (!begun || !(await begun.then(() => true, () => false))) throw new Error('the record was not written');
+          await store.segment(entry.id, rec);
+        }).catch((e: unknown) => (segmentFailure ??= e as Error));
+      };
       return {
+        record(stream, data, withhold = false) {
+          if (!tape || completion || data.length === 0) return;
+          if (withhold) tape.withhold(stream, data.length);
+          else tape.add(stream, data);
+          if (!committed) return;
+          if (tape.pendingChunks >= SEGMENT_CHUNKS || tape.pendingBytes >= SEGMENT_BYTES) writeSegment();
+          else segmentTimer ??= setTimeout(writeSegment, SEGMENT_MS).unref();
+        },
+        recordingFailure: () => segmentFailure,
         commit() {
-          committed ??= write('begin', entry.id, () => store.insert(entry));
+          committed ??= write('begin', entry.id, () => store.insert(entry, undefined, tape?.take()));
           return committed;
         },
         complete(outcome: AuditOutcome): Promise<void> {
@@ -82,12 +135,15 @@ export function createAuditRecorder(store: AuditStore, opts: AuditRecorderOption
             completedAt: now(),
           };
           const begun = committed;
+          clearTimeout(segmentTimer);
+          const rec = tape?.take();
           completion = write('complete', entry.id, async () => {
             // Written already: add the outcome. Never written (or the write failed): write it all at once.
             if (begun && (await begun.then(() => true, () => false))) {
-              const updated = await store.complete(entry.id, c);
+              const updated = await store.complete(entry.id, c, rec);
               if (!updated) opts.log?.warn({ requestId: entry.id }, 'audit record was already completed or is gone');
-            } else await store.insert(entry, c);
+            } else await store.insert(entry, c, rec);
+            if (segmentFailure) throw segmentFailure;
           });
           return completion;
         },

@@ -98,7 +98,38 @@ export interface AuditRecord extends AuditBegin {
   outcome?: AuditCompletion;
 }
 
+/**
+ * The streams a request's recording holds (issue #6): `request` and `response` bodies as the
+ * client sent and received them (masked), and for exec/attach sessions `stdin`, `stdout`,
+ * `stderr` (masked), `resize` (the JSON of a resize message) and `status` (the error channel's
+ * Kubernetes Status at the end of the session).
+ */
+export type RecordedStream = 'request' | 'response' | 'stdin' | 'stdout' | 'stderr' | 'resize' | 'status';
+
+/** One recorded piece of a stream, with its offset since the request began (µs). */
+export interface RecordedChunk {
+  stream: RecordedStream;
+  /** Microseconds since the request began. */
+  tUs: number;
+  data: Buffer;
+}
+
 export interface AuditHandle {
+  /**
+   * Record bytes of one of the request's streams as they were sent (after masking). Chunks are
+   * timestamped now and stored with the record, within the recording caps; past a cap only the
+   * byte count goes on. Never throws; a no-op when recording is off.
+   *
+   * `withhold`: count the bytes but store nothing — for bytes the client received unmasked
+   * (masking lifted by policy): the trail never holds secrets in clear (SECURITY.md, Audit).
+   */
+  record(stream: RecordedStream, data: Buffer, withhold?: boolean): void;
+  /**
+   * The error that stopped the recording of a stream in flight (a `body.segment` the store
+   * refused), or undefined. The data path cuts the stream then: a client never keeps receiving
+   * an answer the trail does not hold. The completion rejects with it too.
+   */
+  recordingFailure(): Error | undefined;
   /**
    * Write the record now; resolves once it is durable, rejects (SluiceError STORE_UNAVAILABLE)
    * when it could not be written — then the gateway must refuse the request (fail closed).

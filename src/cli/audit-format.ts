@@ -61,7 +61,5 @@ export function formatRecord(r: AuditRecord): string {
   return lines.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n') + '\n';
 }
 
-/** JSON of a record with times as ISO strings. */
-export function recordJson(r: AuditRecord): unknown {
-  return JSON.parse(JSON.stringify(r)) as unknown;
-}
+/** JSON of a record with times as ISO strings: the control API's wire format (src/audit/record-json.ts). */
+export { recordJson } from '../audit/record-json.ts';

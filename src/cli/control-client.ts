@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { Agent, request } from 'undici';
 import { ERROR_CODES, SluiceError, type ErrorCode } from '../core/errors.ts';
@@ -49,6 +50,8 @@ export interface ControlClient {
   readonly server: string;
   get<T>(path: string, query?: Record<string, string | undefined>): Promise<T>;
   post<T>(path: string, body: unknown): Promise<T>;
+  /** GET a streamed answer (JSON Lines) and copy its body to `out` as it arrives. */
+  download(path: string, query: Record<string, string | undefined>, out: NodeJS.WritableStream): Promise<void>;
   /** Read an event stream until the server ends it (resolves) or `signal` aborts it (resolves). */
   stream(path: string, onEvent: (e: ServerSentEvent) => void, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
@@ -228,6 +231,20 @@ export function createControlClient(conn: ControlConnection): ControlClient {
     server: conn.server,
     get: (path, query) => call('GET', path, query),
     post: (path, body) => call('POST', path, undefined, body),
+    async download(path, query, out) {
+      let res;
+      try {
+        res = await request(url(path, query), { method: 'GET', dispatcher: agent, headers: headers({ accept: 'application/x-ndjson' }) });
+      } catch (err) {
+        throw unavailable(conn.server, err);
+      }
+      if (res.statusCode >= 400) throw await apiError(conn.server, res.statusCode, res.body);
+      try {
+        await pipeline(res.body, out, { end: false });
+      } catch (err) {
+        throw unavailable(conn.server, err);
+      }
+    },
     async stream(path, onEvent, signal) {
       let res;
       try {

@@ -7,6 +7,8 @@ import { isSluiceError } from '../core/errors.ts';
 import { registerAccessCommands } from './commands/access.ts';
 import { registerApprovalCommands } from './commands/approvals.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerAuditReplayCommand } from './commands/audit-replay.ts';
+import { registerAuditTrailCommands } from './commands/audit-trail.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerDevCommands } from './commands/dev.ts';
@@ -26,6 +28,8 @@ registerDevCommands(program);
 registerConfigCommands(program);
 registerPolicyCommands(program);
 registerAuditCommands(program);
+registerAuditTrailCommands(program.commands.find((c) => c.name() === 'audit')!);
+registerAuditReplayCommand(program.commands.find((c) => c.name() === 'audit')!);
 registerApprovalCommands(program);
 registerAccessCommands(program);
 

@@ -4,6 +4,7 @@
  * checks that every option has a description and that the document is current.
  * Defaults live here too, so an empty file is a valid configuration.
  */
+import { SLUICE_CONNECTION } from '../core/audit-read.ts';
 import { DURATION_PATTERN } from '../core/duration.ts';
 import { z } from 'zod';
 import { IssuersSchema } from '../authn/issuer-config.ts';
@@ -105,7 +106,8 @@ export const ConnectionSchema = z
     name: z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label: lower-case letters, digits and -')
-      .describe('Connection name: policies match it (`connections:`), clients reach it at `/clusters/NAME`.'),
+      .refine((n) => n !== SLUICE_CONNECTION, `"${SLUICE_CONNECTION}" is reserved: policies name Sluice's own resources (the audit trail) on connection "${SLUICE_CONNECTION}"; choose another name`)
+      .describe(`Connection name: policies match it (\`connections:\`), clients reach it at \`/clusters/NAME\`. \`${SLUICE_CONNECTION}\` is reserved for Sluice's own resources (docs/policy.md, "Reading the audit trail").`),
     server: z.url().optional().describe('URL of the Kubernetes API server (with `caFile` and `tokenFile`); leave out when `kubeconfig` or `inCluster` is used.'),
     caFile: z.string().optional().describe('PEM CA bundle that signs the API server\'s certificate (with `server`).'),
     tokenFile: z
@@ -293,6 +295,51 @@ export const MaskingSchema = z
   .strict()
   .describe('Inline masking of responses (docs/masking.md): Secret values, tokens and credentials found by value detectors, in every response, watch event, log line and exec frame.');
 
+const MiB = 1024 * 1024;
+
+export const RecordingSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Record request and response bodies (as the client received them: masked) and exec/attach sessions with every audit record. Off: the records and the hash chain only.'),
+    maxRequestBytes: z.number().int().min(0).default(3 * MiB).describe('Bytes of a request body recorded (masked); the rest is counted, and the body marked `truncated`.'),
+    maxResponseBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(4 * MiB)
+      .describe('Bytes of a response recorded — a single answer, or a whole watch or `logs -f` stream; the rest is counted, and the body marked `truncated`.'),
+    maxTerminalBytes: z.number().int().min(0).default(64 * MiB).describe('Bytes of an exec/attach session recorded, over stdin, stdout and stderr together.'),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .default(30)
+      .describe('Recorded bodies and terminal sessions older than this are deleted; their events stay (the chain still verifies, `verify` reports the bodies as pruned). At most `trail.retentionDays`.'),
+  })
+  .strict()
+  .describe('Recording of bodies and terminal sessions (docs/recording.md). Chunks are stored in the audit store and committed to the trail by digest.');
+
+export const TrailSchema = z
+  .object({
+    signingKeyFile: z
+      .string()
+      .min(1)
+      .default('.sluice/trail-signing.pem')
+      .describe('Ed25519 private key (PKCS#8 PEM, mode 0600) that signs the trail\'s checkpoints; created at first start when missing (`sluice audit keys generate` creates one ahead). Give auditors the public key (`sluice audit keys export`): `sluice audit verify` trusts only keys it is given.'),
+    checkpointEvents: z.number().int().min(1).default(10_000).describe('A signed checkpoint after this many events.'),
+    checkpointSeconds: z.number().int().min(0).default(60).describe('…and at this interval while there are new events (0: by count only).'),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .default(400)
+      .describe('Events (with their records and recorded bodies) older than this are deleted, whole checkpoint ranges at a time, so the trail still verifies from the signed checkpoint where it now starts; a `trail.pruned` event records each cut. Checked at start and hourly.'),
+  })
+  .strict()
+  .describe('The tamper-evident trail (docs/audit-events.md#the-trail): every audit event is appended to a SHA-256 hash chain with signed checkpoints.');
+
 export const ConfigSchema = z
   .object({
     log: LogSchema.default(LogSchema.parse({})),
@@ -315,6 +362,8 @@ export const ConfigSchema = z
     store: StoreSchema.default(StoreSchema.parse({})),
     approvals: ApprovalsSchema.default(ApprovalsSchema.parse({})),
     masking: MaskingSchema.default(MaskingSchema.parse({})),
+    recording: RecordingSchema.default(RecordingSchema.parse({})),
+    trail: TrailSchema.default(TrailSchema.parse({})),
   })
   .strict()
   .describe('Sluice configuration file (YAML).');

@@ -16,10 +16,15 @@
  *   POST /sluice/v1/approvals/:id/reason         {reason}   (the requester)
  *   POST /sluice/v1/approvals/:id/revoke         {reason?}  (an active grant)
  *   POST /sluice/v1/access-requests              {role, duration, reason} → 201
+ *   GET  /sluice/v1/audit/events?user=&since=&…  audit records (./audit-reads.ts)
+ *   GET  /sluice/v1/audit/events/:id             one audit record (id or unique prefix)
+ *   GET  /sluice/v1/audit/export?…                the trail as JSON Lines (filters; stubs outside the reader's scope)
  *
- * Approvals carry `canDecide` for the caller. Errors are `{error: {code, message}}` with the
- * status of ./control-error.ts. A small route table rather than a framework: ten fixed routes
- * on the data-plane listener, which hands over requests as node:http objects.
+ * Approvals carry `canDecide` for the caller. Audit reads are decided by the gateway's policy
+ * (connection `sluice`, apiGroup `audit.sluice.dev`) and recorded as `audit.read`. Errors are
+ * `{error: {code, message}}` with the status of ./control-error.ts. A small route table rather
+ * than a framework: twelve fixed routes on the data-plane listener, which hands over requests
+ * as node:http objects.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -28,6 +33,7 @@ import type { TokenVerifier } from '../authn/create-verifier.ts';
 import type { VerifiedPrincipal } from '../authn/principal-from-claims.ts';
 import { SluiceError } from '../core/errors.ts';
 import { streamApprovalEvents, type OpenEventStream } from './approval-event-stream.ts';
+import { createAuditReads, type AuditReadDeps } from './audit-reads.ts';
 import { authenticateCaller } from './authenticate-caller.ts';
 import { ControlProblem, sendProblem } from './control-error.ts';
 import { AccessRequestBody, ApproveBody, DenyBody, ListQuery, ReasonBody, RevokeBody, durationMs, parseWith } from './control-schemas.ts';
@@ -51,6 +57,8 @@ export interface ControlApiDeps {
   now?: () => Date;
   /** Interval of event-stream heartbeats; default SSE_HEARTBEAT_MS. */
   heartbeatMs?: number;
+  /** The audit trail and the policy that governs reading it; absent, the audit routes answer 404. */
+  audit?: AuditReadDeps;
 }
 
 export interface ControlApi {
@@ -82,6 +90,11 @@ export function createControlApi(deps: ControlApiDeps): ControlApi {
   const { approvals, log } = deps;
   const now = deps.now ?? (() => new Date());
   const streams = new Set<OpenEventStream>();
+  const auditReads = deps.audit ? createAuditReads({ ...deps.audit, log, now }) : undefined;
+  const audit = (): NonNullable<typeof auditReads> => {
+    if (!auditReads) throw new ControlProblem(404, 'REQUEST_INVALID', 'this gateway does not serve its audit trail through the control API');
+    return auditReads;
+  };
 
   const view = (a: Approval, viewer: VerifiedPrincipal): ApprovalView => ({ ...a, canDecide: approvals.canDecide(a, viewer) });
   const idOf = (call: Call): Promise<string> => resolveApprovalId(call.params.id ?? '', call.principal, approvals);
@@ -179,6 +192,28 @@ export function createControlApi(deps: ControlApiDeps): ControlApi {
         const a = await approvals.requestAccess(call.principal, b.role, ms, b.reason);
         log.info({ approval: a.id, by: call.principal.username, role: b.role, durationMs: ms }, 'access requested');
         sendJson(call.res, 201, view(a, call.principal));
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/audit\/events$/,
+      async run({ req, res, principal, query }) {
+        await audit().list(req, res, principal, `${CONTROL_API_PREFIX}/audit/events`, query);
+      },
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^/audit/events/${ID}$`),
+      async run({ req, res, principal, params }) {
+        const id = params.id ?? '';
+        await audit().show(req, res, principal, `${CONTROL_API_PREFIX}/audit/events/${id}`, id);
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/audit\/export$/,
+      async run({ req, res, principal, query }) {
+        await audit().export(req, res, principal, `${CONTROL_API_PREFIX}/audit/export`, query);
       },
     },
   ];

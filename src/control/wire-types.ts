@@ -1,17 +1,13 @@
 /**
  * The control API's JSON as clients receive it (src/cli, the web console): the approval model
- * with dates as ISO strings, plus what the API adds for the caller. Types only.
+ * and audit records with dates as ISO strings, plus what the API adds for the caller. Types only.
  */
 import type { Approval, ApprovalEvent } from '../approval/types.ts';
+import type { Jsonified } from '../core/jsonified.ts';
 
-/** `T` after JSON.stringify: Dates become ISO strings. */
-export type Jsonified<T> = T extends Date
-  ? string
-  : T extends readonly (infer U)[]
-    ? Jsonified<U>[]
-    : T extends object
-      ? { [K in keyof T]: Jsonified<T[K]> }
-      : T;
+export type { Jsonified } from '../core/jsonified.ts';
+/** GET /sluice/v1/audit/events (a page) and /sluice/v1/audit/events/{id} (one record). */
+export type { AuditPageJson, AuditRecordJson } from '../audit/record-json.ts';
 
 /** An approval as the control API shows it to one viewer. */
 export type ApprovalView = Approval & {

@@ -17,6 +17,12 @@ export const EFFECT_RANK: Readonly<Record<Effect, number>> = { allow: 0, review:
 export type MaskSetting = 'off' | 'on';
 
 /**
+ * What a rule says about the audit records an audit read may return (policy `auditScope`
+ * directive, ADR 0002 Decision 6): `self` narrows it to the requester's own records.
+ */
+export type AuditScope = 'self';
+
+/**
  * Whether the response of a decided request is masked. Masking is on by default; it is lifted
  * only when the effect is allow or review, some matching allow/review rule says `mask: off` and
  * no matching rule says `mask: on` (most restrictive wins, as for effects).
@@ -48,6 +54,8 @@ export interface DecisionRule {
   grant?: string;
   /** The rule's `mask` directive, when it has one. */
   mask?: MaskSetting;
+  /** The rule's `auditScope` directive, when it has one. */
+  auditScope?: AuditScope;
 }
 
 /** A rule whose condition could not be evaluated for this request. */
@@ -83,4 +91,10 @@ export interface Decision {
   review?: ReviewRequirement[];
   /** Response masking: lifted only by `mask: off` rules, and then the ids of those rules. */
   mask: MaskDecision;
+  /**
+   * For audit reads: `self` when every deciding rule says `auditScope: self` (the reader sees
+   * only records whose principal is the reader); absent, the allow is unrestricted: one deciding
+   * rule without the directive is enough to see everything it grants.
+   */
+  auditScope?: AuditScope;
 }

@@ -13,6 +13,8 @@ import type { ApprovalEvent } from '../approval/types.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../approval/webhooks.ts';
 import type { AuditRecorder } from '../audit/types.ts';
 import type { ApprovalStore } from '../store/approval-store.ts';
+import type { AuditStore } from '../store/audit-store.ts';
+import { activeGrants } from '../approval/active-grants.ts';
 import { createTokenVerifier } from '../authn/create-verifier.ts';
 import type { Config } from '../config/schema.ts';
 import { SluiceError } from '../core/errors.ts';
@@ -35,6 +37,11 @@ export interface GatewayDeps {
   recorder: AuditRecorder;
   /** Where approvals live; without it the gateway holds nothing (review → 403 APPROVAL_REQUIRED). */
   approvalStore?: ApprovalStore;
+  /**
+   * The audit store the recorder writes to, for reading the trail through the control API
+   * (`/sluice/v1/audit/…`, decided by the policy); without it those routes answer 404.
+   */
+  auditStore?: Pick<AuditStore, 'get' | 'list' | 'trail'>;
   now?: () => Date;
 }
 
@@ -139,14 +146,25 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
     log,
     limits: { maxRequestBodyBytes: cfg.server.maxRequestBodyBytes, maxBodyDepth: cfg.server.maxBodyDepth },
     ...(masking ? { masking } : {}),
+    recordSessions: cfg.recording.enabled,
     ...(deps.now ? { now: deps.now } : {}),
   });
 
   // Node's strict HTTP parser stays on (no insecureHTTPParser): Content-Length with
   // Transfer-Encoding, duplicate Content-Length and malformed framing are refused with 400.
   const server = https.createServer({ cert, key, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 65_000 });
+  const auditReads = deps.auditStore
+    ? { store: deps.auditStore, recorder: deps.recorder, policies: () => policies.current(), grants: () => activeGrants(approvals?.activeGrants() ?? []) }
+    : undefined;
   const controlApi = approvals
-    ? createControlApi({ verifier, approvals, roles: (viewer) => roleSummaries(policies.current(), viewer), log: log.child({ component: 'control-api' }), ...(deps.now ? { now: deps.now } : {}) })
+    ? createControlApi({
+        verifier,
+        approvals,
+        roles: (viewer) => roleSummaries(policies.current(), viewer),
+        log: log.child({ component: 'control-api' }),
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(auditReads ? { audit: auditReads } : {}),
+      })
     : undefined;
 
   server.on('request', (req, res) => {

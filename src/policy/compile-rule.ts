@@ -72,6 +72,7 @@ export function compileRule(rule: PolicyRule, source: RuleSource): CompileRuleRe
           }
         : undefined,
     ...(rule.mask !== undefined ? { mask: rule.mask } : {}),
+    ...(rule.auditScope !== undefined ? { auditScope: rule.auditScope } : {}),
   };
   return { rule: compiled };
 }

@@ -13,10 +13,14 @@
  * only grants active now. A role granted twice counts once (the grant that lasts longest names it).
  * Masking (maskDecision): on by default; matching `mask: off` rules lift it for an allow or
  * review decision unless a matching rule says `mask: on` (most restrictive wins, as for effects).
+ * Sluice's own resources (connection `sluice`) are matched only by rules naming it literally.
+ * Audit scope (auditScopeOf): an audit read is narrowed to the reader's own records when every
+ * deciding rule says `auditScope: self`; one deciding rule without it grants the read unrestricted.
  */
-import { EFFECT_RANK, type Decision, type DecisionError, type DecisionRule, type Effect, type MaskDecision } from '../core/decision.ts';
+import { EFFECT_RANK, type AuditScope, type Decision, type DecisionError, type DecisionRule, type Effect, type MaskDecision } from '../core/decision.ts';
 import type { Principal } from '../core/principal.ts';
 import { describeRequest, type RequestAttributes } from '../core/request.ts';
+import { SLUICE_CONNECTION } from '../core/audit-read.ts';
 import { conditionInput, type ConditionInput } from './cel-condition.ts';
 import type { Glob } from './glob.ts';
 import { grantHeldBy, type ActiveGrant } from './grants.ts';
@@ -33,10 +37,18 @@ export interface DecideOptions {
 
 const anyOf = (globs: readonly Glob[] | undefined, value: string) => globs === undefined || globs.some((g) => g.test(value));
 
+/**
+ * Sluice's own resources (the reserved connection `sluice`: the audit trail) are matched only by
+ * rules that name the connection literally: a rule written for clusters — without `connections`,
+ * or with `connections: ["*"]` — never grants (or denies) reading the trail.
+ */
+const connectionMatches = (rule: CompiledRule, connection: string): boolean =>
+  connection === SLUICE_CONNECTION ? (rule.connections?.some((g) => g.literal && g.pattern === connection) ?? false) : anyOf(rule.connections, connection);
+
 function targetMatches(rule: CompiledRule, r: RequestAttributes): boolean {
   if (rule.scope === 'resource' && !r.isResourceRequest) return false;
   if (rule.scope === 'nonResource' && r.isResourceRequest) return false;
-  if (!anyOf(rule.connections, r.connection) || !anyOf(rule.verbs, r.verb)) return false;
+  if (!connectionMatches(rule, r.connection) || !anyOf(rule.verbs, r.verb)) return false;
   if (!r.isResourceRequest) return anyOf(rule.nonResourceURLs, r.path);
   if (!anyOf(rule.apiGroups, r.apiGroup) || !anyOf(rule.namespaces, r.namespace)) return false;
   if (rule.resources && !rule.resources.some((m) => m.test(r.resource, r.subresource))) return false;
@@ -59,7 +71,18 @@ function entry(rule: CompiledRule, conditionError: boolean, grant: string | unde
     ...(conditionError ? { conditionError } : {}),
     ...(grant !== undefined ? { grant } : {}),
     ...(rule.mask !== undefined ? { mask: rule.mask } : {}),
+    ...(rule.auditScope !== undefined ? { auditScope: rule.auditScope } : {}),
   };
+}
+
+/**
+ * The audit scope of an allow (or review) decision: `self` only when every deciding rule says
+ * `auditScope: self`. A deciding rule without the directive grants what it names unrestricted,
+ * so a person with an unscoped allow sees everything, whatever narrower rules match beside it.
+ */
+function auditScopeOf(effect: Effect, deciding: readonly DecisionRule[]): { auditScope?: AuditScope } {
+  if (effect === 'deny' || deciding.length === 0) return {};
+  return deciding.every((r) => r.auditScope === 'self') ? { auditScope: 'self' } : {};
 }
 
 /**
@@ -157,9 +180,9 @@ export function decide(principal: Principal, request: RequestAttributes, policie
           ...(settings.requireReason ? { requireReason: true } : {}),
         };
       });
-      return { effect: 'review', rules, matched, errors, review, message: `requires approval: ${first.message ?? what} (rule ${first.id})`, mask };
+      return { effect: 'review', rules, matched, errors, review, message: `requires approval: ${first.message ?? what} (rule ${first.id})`, mask, ...auditScopeOf(top, rules) };
     }
     case 'allow':
-      return { effect: 'allow', rules, matched, errors, message: `allowed by rule ${first.id}`, mask };
+      return { effect: 'allow', rules, matched, errors, message: `allowed by rule ${first.id}`, mask, ...auditScopeOf(top, rules) };
   }
 }

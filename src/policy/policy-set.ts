@@ -3,7 +3,7 @@
  * for. Built by load-policies.ts (from files) or compile-rule.ts (one rule at a time); immutable
  * once built, so a hot reload swaps the whole set.
  */
-import type { Effect, MaskSetting, RuleSource } from '../core/decision.ts';
+import type { AuditScope, Effect, MaskSetting, RuleSource } from '../core/decision.ts';
 import type { CompiledCondition } from './cel-condition.ts';
 import type { Glob } from './glob.ts';
 
@@ -35,6 +35,8 @@ export interface CompiledRule {
   readonly review?: ReviewRule;
   /** The `mask` directive (allow and review rules only); absent: the rule says nothing about masking. */
   readonly mask?: MaskSetting;
+  /** The `auditScope` directive (allow and review rules only); absent: the rule grants audit reads unrestricted. */
+  readonly auditScope?: AuditScope;
 }
 
 /** Approval settings of a review rule, or of a role's access requests. */

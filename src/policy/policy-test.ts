@@ -1,7 +1,8 @@
 /**
  * Policy test cases as data: YAML files with `cases:`, each a principal (optionally holding
  * active grants of roles), a request and the expected effect (and optionally the ids of the
- * rules that decide it, and whether masking stays on or is lifted). `runPolicyTests` finds
+ * rules that decide it, whether masking stays on or is lifted, and for audit reads whether the
+ * reader sees only their own records). `runPolicyTests` finds
  * the case files under a directory (recursively), decides every case against a PolicySet and
  * reports pass/fail per case with a diff-like message. Parsing and running are pure; only
  * finding and reading the files does I/O.
@@ -27,6 +28,8 @@ export interface PolicyTestCase {
   expectRules?: string[];
   /** `lifted`: a `mask: off` rule lifts response masking; `masked`: it stays on. */
   expectMask?: 'masked' | 'lifted';
+  /** Audit reads: `self` when every deciding rule says `auditScope: self`; `all` otherwise. */
+  expectAuditScope?: 'self' | 'all';
   /** Roles the principal holds an active grant of. */
   grants?: string[];
 }
@@ -100,6 +103,7 @@ export function parseTestCases(text: string, source: string): PolicyTestCase[] {
           expect: c.data.expect,
           ...(c.data.expectRules ? { expectRules: c.data.expectRules } : {}),
           ...(c.data.expectMask ? { expectMask: c.data.expectMask } : {}),
+          ...(c.data.expectAuditScope ? { expectAuditScope: c.data.expectAuditScope } : {}),
           ...(c.data.grants ? { grants: c.data.grants } : {}),
         });
       });
@@ -133,6 +137,14 @@ function maskReason(d: Decision): string {
   return failed.length ? `(the mask: off rules ${list(failed)} match only through a condition error)` : '(no matching rule says mask: off)';
 }
 
+/** Why the decision's audit scope is what it is, for a failed `expectAuditScope`. */
+function auditScopeReason(d: Decision): string {
+  if (d.effect === 'deny') return '(the request is denied)';
+  if (d.auditScope === 'self') return `(every deciding rule says auditScope: self: ${list(d.rules.map((r) => r.id))})`;
+  const open = d.rules.filter((r) => r.auditScope === undefined).map((r) => r.id);
+  return `(no auditScope in ${list(open)})`;
+}
+
 /** Decide each case and compare. Pure. */
 export function runTestCases(cases: readonly PolicyTestCase[], policies: PolicySet): PolicyTestReport {
   const results = cases.map((c): PolicyTestResult => {
@@ -150,6 +162,10 @@ export function runTestCases(cases: readonly PolicyTestCase[], policies: PolicyS
     }
     const mask = decision.mask.lifted ? 'lifted' : 'masked';
     if (c.expectMask && c.expectMask !== mask) diff.push(`- expectMask: ${c.expectMask}`, `+ mask:       ${mask} ${maskReason(decision)}`);
+    const scope = decision.auditScope ?? 'all';
+    if (c.expectAuditScope && c.expectAuditScope !== scope) {
+      diff.push(`- expectAuditScope: ${c.expectAuditScope}`, `+ auditScope:       ${scope} ${auditScopeReason(decision)}`);
+    }
     for (const e of decision.errors) diff.push(`  error in rule ${e.ruleId}: ${e.message}`);
     const passed = diff.filter((d) => !d.startsWith('  ')).length === 0;
     return { case: c, passed, decision, message: passed ? '' : diff.join('\n') };

@@ -64,6 +64,14 @@ const mask = z
       '(most restrictive wins).',
   );
 
+const auditScope = z
+  .enum(['self'], { error: 'auditScope is "self" (only the requester\'s own audit records); leave it out for every record the rule grants' })
+  .describe(
+    'For audit reads (connection `sluice`, apiGroup `audit.sluice.dev`, docs/policy.md "Reading the audit trail"): `self` narrows what the ' +
+      'rule grants to the records whose principal is the requester (issuer and subject). Allow and review rules only; when another ' +
+      'matching allow rule without `auditScope` grants the read too, the read is unrestricted.',
+  );
+
 const ruleId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'an id is letters, digits and . _ : / - (at most 128 characters)')
@@ -87,6 +95,7 @@ const ruleFields = {
   condition: z.string().min(1).max(4096).optional().describe('CEL expression over `request`, `object`, `principal`; must be true for the rule to match.'),
   review: ReviewSchema.optional().describe('Approval settings (review rules only).'),
   mask: mask.optional(),
+  auditScope: auditScope.optional(),
 };
 
 type RuleFields = { [K in keyof typeof ruleFields]?: unknown } & { effect: string; subjects?: unknown };
@@ -109,6 +118,7 @@ function checkRule(r: RuleFields, ctx: z.RefinementCtx, inRole: boolean): void {
   need(r.review === undefined || r.effect === 'review', 'review', 'the review block belongs to review rules');
   need(r.message === undefined || r.effect !== 'allow', 'message', 'message is shown only for deny and review rules');
   need(r.mask === undefined || r.effect !== 'deny', 'mask', 'mask belongs to allow and review rules: a denied request has no response to mask');
+  need(r.auditScope === undefined || r.effect !== 'deny', 'auditScope', 'auditScope belongs to allow and review rules: it narrows what a rule grants');
 }
 
 export const RuleSchema = z
@@ -207,6 +217,10 @@ export const TestCaseSchema = z
       .enum(['masked', 'lifted'], { error: 'expectMask is "masked" (the response stays masked) or "lifted" (a mask: off rule lifts masking)' })
       .optional()
       .describe('Whether the response stays masked (`masked`, the default of every decision) or a `mask: off` rule lifts masking (`lifted`).'),
+    expectAuditScope: z
+      .enum(['self', 'all'], { error: 'expectAuditScope is "self" (only the requester\'s own audit records) or "all" (unrestricted)' })
+      .optional()
+      .describe('For audit reads: whether the allow is narrowed to the requester\'s own records (`self`, every deciding rule says `auditScope: self`) or not (`all`).'),
     grants: z
       .array(z.string().min(1))
       .min(1)

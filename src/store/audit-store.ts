@@ -14,8 +14,15 @@
  *   (`next`) to pass as `before` for the following page.
  * - Failures to reach or write the store are SluiceError STORE_UNAVAILABLE; bad filters are
  *   SluiceError AUDIT_QUERY_INVALID.
+ *
+ * The trail (ADR 0002): every write also appends events to the store's hash chain in the same
+ * transaction — `insert` a `request.begin` (or a one-shot `record`), a completion a
+ * `request.outcome` naming the record by id, `segment` a `body.segment` — with seq and hash
+ * assigned in commit order, no gaps, and a failed write leaving no trace. Recorded chunks are
+ * stored with the event that commits to them. `trail()` reads the events back in seq order.
  */
-import type { AuditBegin, AuditCompletion, AuditRecord } from '../audit/types.ts';
+import type { AuditBegin, AuditCompletion, AuditRecord, RecordedChunk } from '../audit/types.ts';
+import type { BodyCommitments } from '../audit/trail/trail-events.ts';
 import type { Effect } from '../core/decision.ts';
 
 export const AUDIT_LIST_DEFAULT_LIMIT = 50;
@@ -36,6 +43,21 @@ export interface AuditListFilter {
   connection?: string;
   /** Approval id, exact: the held requests and transitions of one approval. */
   approvalId?: string;
+  /** Principal in this group: one element of `principal.groups`, exact. */
+  group?: string;
+  /**
+   * Resource, exact: `pods` is every request on pods, subresources included; `pods/exec` only
+   * that subresource.
+   */
+  resource?: string;
+  /**
+   * Case-insensitive (ASCII letters) substring of the path or of the query string, where exec
+   * commands are (`command=` parameters); also found in its query-encoded form (`/etc/passwd` as
+   * `%2Fetc%2Fpasswd`, spaces as `+`). `%`, `_` and `\` are plain characters.
+   */
+  text?: string;
+  /** Principal, exact issuer and subject: the scope of an `auditScope: self` reader. */
+  principal?: { issuer: string; subject: string };
   /** Records whose id starts with this (lower-case hex and dashes); for `sluice audit show <prefix>`. */
   idPrefix?: string;
   /** Inclusive lower bound on `time`. */
@@ -54,9 +76,53 @@ export interface AuditPage {
   next?: string;
 }
 
+/** A recorded chunk with its number within the record (strictly increasing over all its streams). */
+export interface NumberedChunk extends RecordedChunk {
+  n: number;
+}
+
+/** Chunks to store with a write, and what its event commits to about the record's bodies. */
+export interface RecordingWrite {
+  chunks: NumberedChunk[];
+  bodies?: BodyCommitments;
+}
+
+/** An event of the trail as stored. */
+export interface StoredTrailEvent {
+  chain: string;
+  seq: number;
+  type: string;
+  ref: string | null;
+  time: number;
+  /** Canonical JSON, exactly the hashed text. */
+  event: string;
+  /** Hex of the chain hash. */
+  hash: string;
+}
+
+export interface TrailRange {
+  /** First seq (inclusive); default the oldest kept. */
+  fromSeq?: number;
+  /** Last seq (inclusive); default the newest. */
+  toSeq?: number;
+}
+
 export interface AuditStore {
-  insert(entry: AuditBegin, completion?: AuditCompletion): Promise<void>;
-  complete(id: string, completion: AuditCompletion): Promise<boolean>;
+  insert(entry: AuditBegin, completion?: AuditCompletion, recording?: RecordingWrite): Promise<void>;
+  complete(id: string, completion: AuditCompletion, recording?: RecordingWrite): Promise<boolean>;
+  /**
+   * Store more chunks of a record in flight (a watch, `logs -f`, an exec session) and commit them
+   * with a `body.segment` event; resolves at commit, false when the record is unknown or complete.
+   */
+  segment(id: string, recording: RecordingWrite): Promise<boolean>;
+  /** A record's recorded chunks in order (empty when none were recorded, or they were pruned). */
+  chunks(id: string): Promise<RecordedChunk[]>;
+  /** Trail events in seq order. */
+  trail(range?: TrailRange): AsyncIterable<StoredTrailEvent>;
+  /** The trail events of one record (begin, segments, outcome or abandonment), in seq order. */
+  trailOf(id: string): Promise<StoredTrailEvent[]>;
+  /** The seq of the newest checkpoint event at or before `seq` (where verification of a range starts). */
+  checkpointAtOrBefore(seq: number): Promise<number | undefined>;
   get(id: string): Promise<AuditRecord | undefined>;
   list(filter?: AuditListFilter): Promise<AuditPage>;
   close(): Promise<void>;

@@ -7,6 +7,11 @@
  * counts reach the audit outcome. The harness is a small HTTPS front that hands upgrades to
  * forwardUpgrade and proxies everything else to the emulator (the gateway's own wiring of masking
  * is tested with the gateway).
+ *
+ * Terminal recording (issue #6): the front's audit handle keeps what the session recorded
+ * (`record()`); each test checks the recording — output as the client got it, stdin masked,
+ * resize, the exit Status — and the asciicast v2 built from it (src/audit/asciicast.ts). A token
+ * never reaches the recording in clear, also when masking is lifted for the client.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +27,8 @@ import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
-import type { AuditOutcome } from '../../src/audit/types.ts';
+import { sessionCast, type Cast } from '../../src/audit/asciicast.ts';
+import type { AuditOutcome, AuditRecord, RecordedChunk } from '../../src/audit/types.ts';
 import { createDetectors } from '../../src/masking/detectors/index.ts';
 import { forwardUpgrade, type UpgradeOptions } from '../../src/protocols/kubernetes/forward-upgrade.ts';
 import { isExecOrAttach } from '../../src/protocols/kubernetes/exec-masking.ts';
@@ -40,16 +46,27 @@ const TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const TOKEN = fakeServiceAccountToken('dev', 'default', 'db-0');
 const GHP = ['gh', 'p_', 'FakeTokenForTestsOnly'.padEnd(36, '0')].join('');
 
+/** One upgrade through the front: its record (as the gateway would begin it), what it recorded, its outcome. */
+interface Session {
+  record: AuditRecord;
+  chunks: RecordedChunk[];
+  outcome?: AuditOutcome;
+}
+
 interface Front {
   url: string;
   port: number;
   ca: string;
   outcomes: AuditOutcome[];
+  sessions: Session[];
   close(): Promise<void>;
 }
 
-/** An HTTPS front: upgrades go through forwardUpgrade(opts), the rest is proxied to the emulator. */
-async function startFront(emu: Emulator, opts: UpgradeOptions | undefined): Promise<Front> {
+/**
+ * An HTTPS front: upgrades go through forwardUpgrade(opts), the rest is proxied to the emulator.
+ * `failRecording`: the audit handle reports a recording failure once something was recorded.
+ */
+async function startFront(emu: Emulator, opts: UpgradeOptions | undefined, failRecording = false): Promise<Front> {
   const { ca, server: pair } = await createLoopbackTls();
   const agent = new https.Agent({ ca: emu.caCert, keepAlive: false });
   const upstream: Upstream = {
@@ -61,14 +78,46 @@ async function startFront(emu: Emulator, opts: UpgradeOptions | undefined): Prom
     close: () => agent.destroy(),
   };
   const outcomes: AuditOutcome[] = [];
+  const sessions: Session[] = [];
   const log = pino({ level: 'silent' });
   const context = (req: IncomingMessage): KubeContext => {
     const url = new URL(req.url ?? '/', 'https://front');
     const info = parseRequestInfo(req.method ?? 'GET', req.url ?? '/');
+    const started = process.hrtime.bigint();
+    const time = new Date();
+    const attributes = {
+      connection: 'demo',
+      verb: info.verb,
+      apiGroup: info.apiGroup,
+      apiVersion: info.apiVersion,
+      resource: info.resource,
+      subresource: info.subresource,
+      namespace: info.namespace,
+      name: info.name,
+      isResourceRequest: info.isResourceRequest,
+      path: info.path,
+    };
+    const session: Session = {
+      record: {
+        id: randomUUID(),
+        seq: sessions.length + 1,
+        time,
+        code: 'kubernetes.request',
+        principal: { issuer: 'test', subject: 'alice', username: 'alice', groups: [] },
+        connection: 'demo',
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.search.slice(1),
+        sourceIp: '127.0.0.1',
+        attributes,
+      },
+      chunks: [],
+    };
+    sessions.push(session);
     return {
-      id: randomUUID(),
-      started: process.hrtime.bigint(),
-      time: new Date(),
+      id: session.record.id,
+      started,
+      time,
       req,
       sourceIp: '127.0.0.1',
       upgrade: true,
@@ -78,21 +127,16 @@ async function startFront(emu: Emulator, opts: UpgradeOptions | undefined): Prom
       query: url.search,
       principal: { issuer: 'test', subject: 'alice', username: 'alice', groups: [] } as unknown as KubeContext['principal'],
       info,
-      attributes: {
-        connection: 'demo',
-        verb: info.verb,
-        apiGroup: info.apiGroup,
-        apiVersion: info.apiVersion,
-        resource: info.resource,
-        subresource: info.subresource,
-        namespace: info.namespace,
-        name: info.name,
-        isResourceRequest: info.isResourceRequest,
-        path: info.path,
-      },
+      attributes,
       audit: {
+        record: (stream, data) => {
+          if (session.outcome) throw new Error(`${stream} recorded after the outcome`);
+          session.chunks.push({ stream, tUs: Number(process.hrtime.bigint() - started) / 1000, data: Buffer.from(data) });
+        },
+        recordingFailure: () => (failRecording && session.chunks.length > 0 ? new Error('segment write failed') : undefined),
         commit: () => Promise.resolve(),
         complete: (o: AuditOutcome) => {
+          session.outcome = o;
           outcomes.push(o);
           return Promise.resolve();
         },
@@ -122,6 +166,7 @@ async function startFront(emu: Emulator, opts: UpgradeOptions | undefined): Prom
     port,
     ca: ca.cert,
     outcomes,
+    sessions,
     close: async () => {
       server.closeAllConnections();
       server.close();
@@ -209,33 +254,58 @@ async function outcomes(front: Front, n: number): Promise<AuditOutcome[]> {
   return front.outcomes;
 }
 
+/** The front's latest session once it has its outcome: what it recorded, per stream, and its cast. */
+async function recorded(front: Front): Promise<{ text(stream: RecordedChunk['stream']): string; chunks: RecordedChunk[]; cast(input?: boolean): Cast }> {
+  const s = front.sessions[front.sessions.length - 1]!;
+  for (let i = 0; i < 200 && !s.outcome; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(s.outcome, 'the session has no outcome');
+  return {
+    chunks: s.chunks,
+    text: (stream) => Buffer.concat(s.chunks.filter((c) => c.stream === stream).map((c) => c.data)).toString(),
+    cast: (input = false) => sessionCast(s.record, s.chunks, { input }),
+  };
+}
+
+/** The output of a cast as one string, and its exit marker. */
+function played(cast: Cast): { out: string; exit: string | undefined } {
+  return { out: cast.events.filter((e) => e[1] === 'o').map((e) => e[2]).join(''), exit: cast.events.find((e) => e[1] === 'm')?.[2] };
+}
+
 describe('exec/attach output masking through forwardUpgrade (issue #5, SECURITY.md "Masking")', { timeout: 240_000 }, () => {
   let emu: Emulator;
   let front: Front;
   let plain: Front;
+  let failing: Front;
   let scratch: string;
 
   before(async () => {
     emu = await startEmulator({ seed: 'demo' });
     front = await startFront(emu, { detectors: createDetectors(), idleMs: 25 });
-    plain = await startFront(emu, { unmaskedAudit: { fields: {}, detectors: {}, lifted: ['ops/exec-unmasked'] } });
+    // Masking lifted by a policy rule, as handler.ts passes it: nothing masked for the client, the recording masked.
+    plain = await startFront(emu, { unmaskedAudit: { fields: {}, detectors: {}, lifted: ['ops/exec-unmasked'] }, recordingDetectors: createDetectors(), idleMs: 25 });
+    failing = await startFront(emu, { detectors: createDetectors(), idleMs: 25 }, true);
     scratch = await mkdtemp(join(tmpdir(), 'sluice-exec-masking-'));
   });
 
   after(async () => {
     await front?.close();
     await plain?.close();
+    await failing?.close();
     await emu?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  test('control: without detectors the upgrade is a splice and the token comes through (masking lifted in the audit)', async () => {
+  test('control: masking lifted — the token comes through to the client (lifted in the audit), the recording holds it masked', async () => {
     const s = await openWs(plain, execQuery(['cat', TOKEN_FILE], { stdout: true, stderr: true }));
     await s.closed;
     assert.equal(s.text(1), TOKEN);
     assert.equal(exitStatus(s).status, 'Success');
     const recs = await outcomes(plain, 1);
     assert.deepEqual(recs[0]!.masking, { fields: {}, detectors: {}, lifted: ['ops/exec-unmasked'] });
+    const r = await recorded(plain);
+    assert.equal(r.text('stdout'), '[MASKED:jwt]');
+    assert.deepEqual(JSON.parse(r.text('status')), exitStatus(s));
+    assert.ok(!Buffer.concat(r.chunks.map((c) => c.data)).includes(TOKEN.split('.')[1]!), 'the token reached the recording');
   });
 
   test('v5: exec printing the service-account token → [MASKED:jwt]; exit Status intact; counts in the audit outcome', async () => {
@@ -251,6 +321,12 @@ describe('exec/attach output masking through forwardUpgrade (issue #5, SECURITY.
     const o = recs[recs.length - 1]!;
     assert.equal(o.status, 101);
     assert.deepEqual(o.masking, { fields: {}, detectors: { jwt: 1 } });
+    const r = await recorded(front);
+    assert.equal(r.text('stdout'), s.text(1), 'stdout recorded as the client got it');
+    const cast = r.cast();
+    assert.equal(cast.header.command, `cat ${TOKEN_FILE}`);
+    assert.equal(cast.header.title, 'alice@demo pod/db-0 -c postgres');
+    assert.deepEqual(played(cast), { out: '[MASKED:jwt]', exit: 'exit 0' });
   });
 
   test('v5: stdin flows to the process; a token typed in two frames is masked in its echo; half-close ends it', async () => {
@@ -267,6 +343,12 @@ describe('exec/attach output masking through forwardUpgrade (issue #5, SECURITY.
     const out = s.text(1);
     assert.ok(!out.includes(GHP.slice(12)), out);
     assert.match(out, /^hello\ntoken .*\[MASKED:github-token\] end\n$/);
+    // stdin reached the process unchanged (its echo above); its recorded copy is masked like the echo.
+    const r = await recorded(front);
+    const stdin = r.text('stdin');
+    assert.ok(!stdin.includes(GHP.slice(12)), stdin);
+    assert.match(stdin, /^hello\ntoken .*\[MASKED:github-token\] end\n$/);
+    assert.equal(r.text('stdout'), out);
   });
 
   test('v5: stderr is masked and a non-zero exit code arrives on the error channel', async () => {
@@ -277,10 +359,16 @@ describe('exec/attach output masking through forwardUpgrade (issue #5, SECURITY.
     const st = exitStatus(s);
     assert.equal(st.status, 'Failure');
     assert.deepEqual(st.details?.causes, [{ reason: 'ExitCode', message: '3' }]);
+    const r = await recorded(front);
+    assert.equal(r.text('stderr'), 'err [MASKED:github-token]\n');
+    const { out, exit } = played(r.cast());
+    assert.equal(exit, 'exit 3');
+    assert.ok(out.includes('out [MASKED:github-token]\n') && out.includes('err [MASKED:github-token]\n'), 'stdout and stderr are both output in the cast');
   });
 
   test('v5 with a TTY: the prompt and typed echo appear at once; a printed token is masked', async () => {
     const s = await openWs(front, execQuery(['sh'], { stdin: true, stdout: true, tty: true }));
+    send(s.ws, 4, '{"Width":100,"Height":30}');
     await s.waitFor(1, /\/ # $/, 3_000);
     send(s.ws, 0, 'e');
     await s.waitFor(1, /\/ # e$/, 3_000);
@@ -288,9 +376,21 @@ describe('exec/attach output masking through forwardUpgrade (issue #5, SECURITY.
     await s.waitFor(1, /typed\r\n\/ # $/, 3_000);
     send(s.ws, 0, `cat ${TOKEN_FILE}; echo\r`);
     await s.waitFor(1, /\[MASKED:jwt\]\r\n\/ # $/, 3_000);
+    send(s.ws, 4, '{"Width":120,"Height":40}');
     send(s.ws, 0, 'exit\r');
     await s.closed;
     assert.ok(!s.text(1).includes(TOKEN.split('.')[1]!), s.text(1));
+    const r = await recorded(front);
+    assert.equal(r.text('stdout'), s.text(1));
+    assert.equal(r.text('stdin'), `echo typed\rcat ${TOKEN_FILE}; echo\rexit\r`);
+    const cast = r.cast(true);
+    assert.deepEqual([cast.header.width, cast.header.height], [100, 30]);
+    assert.deepEqual(
+      cast.events.filter((e) => e[1] === 'r').map((e) => e[2]),
+      ['120x40'],
+    );
+    assert.equal(cast.events.filter((e) => e[1] === 'i').map((e) => e[2]).join(''), r.text('stdin'));
+    assert.equal(played(cast).exit, 'exit 0');
   });
 
   test('v4.base64.channel.k8s.io: text frames are decoded, masked and encoded again', async () => {
@@ -298,6 +398,22 @@ describe('exec/attach output masking through forwardUpgrade (issue #5, SECURITY.
     await s.closed;
     assert.equal(s.text(1), '[MASKED:jwt]\ndone\n');
     assert.equal(exitStatus(s).status, 'Success');
+    const r = await recorded(front);
+    assert.equal(r.text('stdout'), '[MASKED:jwt]\ndone\n', 'recorded decoded from base64');
+    assert.equal(played(r.cast()).exit, 'exit 0');
+  });
+
+  test('the trail stops taking the recording: the session is closed before more output reaches the client (AUDIT_UNAVAILABLE)', async () => {
+    const s = await openWs(failing, execQuery(['cat'], { stdin: true, stdout: true }));
+    send(s.ws, 0, 'first line\n');
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([s.closed, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the session was not closed; got ${JSON.stringify(s.text(1))}`)), 10_000)))]);
+    clearTimeout(timer);
+    assert.equal(code, 1006, 'closed without a close frame');
+    assert.equal(s.text(1), '', 'no output went out after the recording failed');
+    const [o] = await outcomes(failing, 1);
+    assert.equal(o!.status, 101);
+    assert.equal(o!.error?.code, 'AUDIT_UNAVAILABLE');
   });
 
   test('only exec and attach are masked, never port-forward', () => {
@@ -339,6 +455,11 @@ describe('exec/attach output masking through forwardUpgrade (issue #5, SECURITY.
     const st = JSON.parse(e) as { status: string; details: { causes: { message: string }[] } };
     assert.equal(st.status, 'Failure');
     assert.equal(st.details.causes[0]!.message, '2');
+    const rec = await recorded(front);
+    assert.equal(rec.text('stdout'), o);
+    assert.equal(rec.text('stderr'), r);
+    assert.equal(rec.text('status'), e);
+    assert.equal(played(rec.cast()).exit, 'exit 2');
   });
 
   for (const version of ['1.27', '1.33']) {
@@ -356,6 +477,11 @@ describe('exec/attach output masking through forwardUpgrade (issue #5, SECURITY.
       assert.equal(k2.stdout, 'piped [MASKED:github-token]\nsecond line\n');
       assert.match(k2.stderr, /^\[MASKED:github-token\]\n/);
       assert.ok(!k2.stderr.includes(GHP));
+      const r2 = await recorded(front);
+      assert.equal(r2.text('stdin'), 'piped [MASKED:github-token]\nsecond line\n', 'kubectl\'s stdin, masked in the recording');
+      assert.equal(r2.text('stdout'), k2.stdout);
+      assert.equal(r2.text('stderr'), '[MASKED:github-token]\n');
+      assert.equal(played(r2.cast()).exit, 'exit 4');
       // kubectl cp is exec of tar: binary output without findings passes byte for byte.
       const local = join(scratch, `os-release-${version}`);
       const k3 = await runKubectl({ version, kubeconfig, args: ['cp', '-c', 'postgres', 'dev/db-0:/etc/os-release', local], timeoutMs: 45_000 });

@@ -106,6 +106,31 @@ test('`sluice audit list` and `show` read what the gateway recorded', async () =
   assert.doesNotMatch(show.stdout, /eyJ[\w-]+\.[\w-]+\./, 'no token in the record');
 });
 
+test('`sluice audit` reads through the gateway\'s control API, as far as the policy lets each person', async () => {
+  const kc = await world.kubeconfigFor('bob');
+  await runKubectl({ version: '1.33', kubeconfig: kc, args: ['get', 'pods', '-n', 'prod', '-o', 'name'] });
+  const as = async (user: string, ...args: string[]) =>
+    run(SLUICE, ['audit', ...args, '--server', world.gateway.url, '--ca', world.caFile, '--token', await world.tokenFor(user)]);
+  const forAlice = await as('alice', 'list', '--user', 'bob', '--namespace', 'prod', '--since', 'today', '--json');
+  assert.equal(forAlice.code, 0, forAlice.stderr);
+  const records = (JSON.parse(forAlice.stdout) as { records: { id: string; principal: { username: string }; attributes: { namespace: string } }[] }).records;
+  assert.ok(records.length > 0);
+  for (const r of records) assert.deepEqual([r.principal.username, r.attributes.namespace], ['bob', 'prod']);
+  // bob sees his own records, and nobody else's: alice's read just now is not among them.
+  const forBob = await as('bob', 'list', '--limit', '1000', '--json');
+  assert.equal(forBob.code, 0, forBob.stderr);
+  const users = new Set((JSON.parse(forBob.stdout) as { records: { principal: { username: string } | null }[] }).records.map((r) => r.principal?.username));
+  assert.deepEqual([...users], ['bob']);
+  const aliceRead = await as('alice', 'list', '--code', 'audit.read', '--user', 'alice', '--limit', '1', '--json');
+  const readId = (JSON.parse(aliceRead.stdout) as { records: { id: string }[] }).records[0]!.id;
+  const hidden = await as('bob', 'show', readId);
+  assert.equal(hidden.code, 2);
+  assert.match(hidden.stderr, /\[AUDIT_RECORD_NOT_FOUND\]/);
+  const mallory = await as('mallory', 'list');
+  assert.equal(mallory.code, 2);
+  assert.match(mallory.stderr, /\[POLICY_DENIED\]/);
+});
+
 test('`sluice server -c` runs the gateway from a configuration file, with a kubeconfig connection', async () => {
   // The connection takes server, CA and credentials from a kubeconfig (the gateway's own).
   const upstreamKubeconfig = await writeKubeconfig({

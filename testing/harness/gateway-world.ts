@@ -12,9 +12,8 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { createAuditRecorder } from '../../src/audit/recorder.ts';
+import { openAudit } from '../../src/audit/open-audit.ts';
 import type { AuditStore } from '../../src/store/audit-store.ts';
-import { openSqliteAuditStore } from '../../src/store/sqlite/open-sqlite-audit-store.ts';
 import { openSqliteApprovalStore } from '../../src/store/sqlite/open-sqlite-approval-store.ts';
 import type { ApprovalStore } from '../../src/store/approval-store.ts';
 import { ConfigSchema, type Config } from '../../src/config/schema.ts';
@@ -54,6 +53,8 @@ export interface GatewayWorldOptions {
   approvals?: Record<string, unknown>;
   /** Configuration under `masking` (rules, detectors, hash key, enabled). */
   masking?: Record<string, unknown>;
+  /** The `recording` section (caps, on/off). */
+  recording?: Record<string, unknown>;
 }
 
 export interface GatewayWorld {
@@ -133,15 +134,16 @@ export async function startGatewayWorld(opts: GatewayWorldOptions): Promise<Gate
       connections: [{ name: DEMO_CONNECTION, server: emulator.url, caFile, tokenFile }],
       policy: { paths: opts.policyPaths ?? [DEMO_POLICY_DIR] },
       store: { sqlite: { path: join(dir, 'sluice.db') } },
+      trail: { signingKeyFile: join(dir, 'trail-signing.pem') },
       ...(opts.approvals ? { approvals: opts.approvals } : {}),
       ...(opts.masking ? { masking: opts.masking } : {}),
+      ...(opts.recording ? { recording: opts.recording } : {}),
     });
-    const store = await openSqliteAuditStore(config.store.sqlite);
+    const { store, recorder } = await openAudit(config, { log, closeStore: false, ...(opts.wrapStore ? { wrapStore: opts.wrapStore } : {}) });
     closers.push(() => store.close());
-    const recorder = createAuditRecorder(opts.wrapStore ? opts.wrapStore(store) : store, { log, closeStore: false });
     const approvalStore = openSqliteApprovalStore({ path: config.store.sqlite.path });
     closers.push(() => approvalStore.close());
-    const gatewayDeps = { log, recorder, approvalStore, ...(opts.now ? { now: opts.now } : {}) };
+    const gatewayDeps = { log, recorder, approvalStore, auditStore: store, ...(opts.now ? { now: opts.now } : {}) };
     let gateway = await startGateway(config, gatewayDeps);
     closers.push(() => gateway.close());
 

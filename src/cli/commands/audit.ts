@@ -1,57 +1,44 @@
 /**
- * `sluice audit list` and `sluice audit show <id|prefix>`: read the audit records of the
- * embedded SQLite store (docs/audit-events.md). They open the database file read-only and
- * directly; once the control API exists they will read through it (and work against
- * PostgreSQL-backed gateways too).
+ * `sluice audit list` and `sluice audit show <id|prefix>`: read the audit trail
+ * (docs/audit-events.md) through the gateway's control API, as the person running them
+ * (../control-client.ts: `--token`, `--server`, `--ca`). The gateway's policy decides what they
+ * may read (connection `sluice`, docs/policy.md "Reading the audit trail"), and each read is
+ * itself recorded (`audit.read`).
+ *
+ * `--db <file>` reads a SQLite store file directly instead, read-only and without policy: for an
+ * offline audit of a copy the operator already holds. Both ways take the same filters
+ * (src/audit/audit-query.ts) and print the same JSON.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.ts';
+import { auditFilterFromQuery, type AuditQuery } from '../../audit/audit-query.ts';
+import { recordFromJson, type AuditPageJson, type AuditRecordJson } from '../../audit/record-json.ts';
+import type { AuditRecord } from '../../audit/types.ts';
 import { SluiceError } from '../../core/errors.ts';
-import type { Effect } from '../../core/decision.ts';
-import type { AuditListFilter, AuditStore } from '../../store/audit-store.ts';
+import type { AuditStore } from '../../store/audit-store.ts';
 import { AUDIT_LIST_MAX_LIMIT } from '../../store/audit-store.ts';
 import { openSqliteAuditStore } from '../../store/sqlite/open-sqlite-audit-store.ts';
+import { addConnectionOptions, withControlClient, type ConnectionFlags } from '../control-client.ts';
 import { LIST_COLUMNS, formatRecord, formatTable, listRow, recordJson } from '../audit-format.ts';
 
-interface StoreOptions {
-  config?: string;
+interface SourceOptions extends ConnectionFlags {
   db?: string;
 }
 
-interface ListOptions extends StoreOptions {
-  user?: string;
-  verb?: string;
-  namespace?: string;
-  decision?: string;
-  approval?: string;
-  since?: string;
-  until?: string;
-  limit?: string;
-  before?: string;
-  json?: boolean;
-}
+type ListOptions = SourceOptions & AuditQuery & { json?: boolean };
 
-const NOTE = 'Reads the SQLite store file directly (store.sqlite.path, or --db), read-only; a later version reads through the control API.';
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const NOTE = 'Reads through the gateway\'s control API as you (--token or $SLUICE_TOKEN), as far as its policy lets you; --db <file> reads a copied SQLite store file directly instead.';
 
-/** `90s`, `15m`, `1h`, `7d` (that long before now) or an ISO 8601 time. */
-export function parseTimeBound(value: string, option: string, now = new Date()): Date {
-  const rel = /^(\d+)([smhd])$/.exec(value.trim());
-  if (rel) return new Date(now.getTime() - Number(rel[1]) * UNITS[rel[2]!]!);
-  const t = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(t)) {
-    throw new SluiceError('AUDIT_QUERY_INVALID', `${option} ${JSON.stringify(value)}: expected a duration such as 15m, 1h, 7d or an ISO 8601 time`);
+/** The query parameters of the options (the names are the same). */
+function queryOf(o: ListOptions): AuditQuery {
+  const q: AuditQuery = {};
+  for (const k of ['since', 'until', 'user', 'group', 'connection', 'verb', 'namespace', 'resource', 'decision', 'approval', 'code', 'text', 'limit', 'before'] as const) {
+    if (o[k] !== undefined) q[k] = o[k];
   }
-  return new Date(t);
+  return q;
 }
 
-async function openStore(opts: StoreOptions): Promise<AuditStore> {
-  const path = opts.db ?? (await loadConfig(opts.config)).store.sqlite.path;
-  return openSqliteAuditStore({ path, readonly: true });
-}
-
-async function withStore<T>(opts: StoreOptions, fn: (s: AuditStore) => Promise<T>): Promise<T> {
-  const store = await openStore(opts);
+async function withStore<T>(path: string, fn: (s: AuditStore) => Promise<T>): Promise<T> {
+  const store = await openSqliteAuditStore({ path, readonly: true });
   try {
     return await fn(store);
   } finally {
@@ -59,89 +46,83 @@ async function withStore<T>(opts: StoreOptions, fn: (s: AuditStore) => Promise<T
   }
 }
 
-function buildFilter(o: ListOptions): AuditListFilter {
-  const f: AuditListFilter = {};
-  if (o.user !== undefined) f.user = o.user;
-  if (o.verb !== undefined) f.verb = o.verb;
-  if (o.namespace !== undefined) f.namespace = o.namespace;
-  if (o.decision !== undefined) {
-    if (!['allow', 'deny', 'review'].includes(o.decision)) {
-      throw new SluiceError('AUDIT_QUERY_INVALID', `--decision ${JSON.stringify(o.decision)}: expected allow, deny or review`);
-    }
-    f.decision = o.decision as Effect;
+/** One record by id or unique prefix, from a store file (no policy: the file is the operator's). */
+async function showFromStore(store: AuditStore, wanted: string): Promise<AuditRecord> {
+  if (!/^[0-9a-f-]{1,36}$/.test(wanted)) {
+    throw new SluiceError('AUDIT_QUERY_INVALID', `${JSON.stringify(wanted.slice(0, 40))} is not an audit record id: give the id or a unique prefix of it (hex digits and dashes)`);
   }
-  if (o.approval !== undefined) {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(o.approval)) {
-      throw new SluiceError('AUDIT_QUERY_INVALID', `--approval ${JSON.stringify(o.approval)}: expected the full approval id (sluice approvals show prints it)`);
-    }
-    f.approvalId = o.approval;
+  const { records } = await store.list({ idPrefix: wanted, limit: 5 });
+  if (records.length === 0) throw new SluiceError('AUDIT_RECORD_NOT_FOUND', `no audit record with id ${wanted}${wanted.length < 36 ? '…' : ''}`);
+  const exact = records.find((r) => r.id === wanted);
+  if (exact) return exact;
+  if (records.length > 1) {
+    throw new SluiceError('AUDIT_RECORD_NOT_FOUND', `id prefix ${wanted} is ambiguous; it matches ${records.map((r) => r.id).join(', ')}${records.length === 5 ? ', …' : ''}`);
   }
-  const now = new Date();
-  if (o.since !== undefined) f.since = parseTimeBound(o.since, '--since', now);
-  if (o.until !== undefined) f.until = parseTimeBound(o.until, '--until', now);
-  if (o.limit !== undefined) {
-    const n = /^\d+$/.test(o.limit) ? Number(o.limit) : NaN;
-    if (!(n >= 1 && n <= AUDIT_LIST_MAX_LIMIT)) {
-      throw new SluiceError('AUDIT_QUERY_INVALID', `--limit ${JSON.stringify(o.limit)}: expected an integer from 1 to ${AUDIT_LIST_MAX_LIMIT}`);
-    }
-    f.limit = n;
+  return records[0]!;
+}
+
+function printPage(page: AuditPageJson, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+    return;
   }
-  if (o.before !== undefined) f.before = o.before;
-  return f;
+  if (page.records.length === 0) {
+    process.stdout.write('no audit records match\n');
+    return;
+  }
+  process.stdout.write(formatTable(LIST_COLUMNS, page.records.map((r) => listRow(recordFromJson(r)))));
+  if (page.next) process.stderr.write(`more records: repeat with --before ${page.next}\n`);
 }
 
 export function registerAuditCommands(program: Command): void {
   const audit = program
     .command('audit')
     .description(`Read the audit trail: one record per request (docs/audit-events.md). ${NOTE}`);
-  audit
-    .command('list')
-    .description(`List audit records, newest first. ${NOTE}`)
-    .option('--user <name>', 'only requests of this user (principal username, exact)')
-    .option('--verb <verb>', 'only this Kubernetes verb (get, list, watch, create, update, patch, delete, …)')
-    .option('--namespace <ns>', 'only this namespace')
-    .option('--decision <effect>', 'only this decision: allow, deny or review')
-    .option('--approval <id>', 'only the records of one approval: its held requests and its transitions (approval.*)')
-    .option('--since <when>', 'from this time on: a duration back from now (90s, 15m, 1h, 7d) or an ISO 8601 time')
-    .option('--until <when>', 'before this time (same forms as --since)')
-    .option('--limit <n>', `at most this many records (1–${AUDIT_LIST_MAX_LIMIT}, default 50)`)
-    .option('--before <cursor>', 'continue a listing: the cursor the previous page printed')
-    .option('--json', 'print {"records": [...], "next": cursor} as JSON')
-    .option('-c, --config <file>', 'configuration file (store.sqlite.path)')
-    .option('--db <path>', 'SQLite store file (overrides the configuration)')
-    .action(async (opts: ListOptions) => {
-      const filter = buildFilter(opts);
-      const page = await withStore(opts, (s) => s.list(filter));
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ records: page.records.map(recordJson), ...(page.next ? { next: page.next } : {}) }, null, 2)}\n`);
-        return;
-      }
-      if (page.records.length === 0) {
-        process.stdout.write('no audit records match\n');
-        return;
-      }
-      process.stdout.write(formatTable(LIST_COLUMNS, page.records.map(listRow)));
-      if (page.next) process.stderr.write(`more records: repeat with --before ${page.next}\n`);
-    });
-  audit
-    .command('show')
-    .description(`Print every field of one audit record. ${NOTE}`)
-    .argument('<id>', 'request id, or a unique prefix of it (as printed by `audit list`)')
-    .option('--json', 'print the record as JSON')
-    .option('-c, --config <file>', 'configuration file (store.sqlite.path)')
-    .option('--db <path>', 'SQLite store file (overrides the configuration)')
-    .action(async (id: string, opts: StoreOptions & { json?: boolean }) => {
-      const wanted = id.trim().toLowerCase();
-      const record = await withStore(opts, async (s) => {
-        const { records } = await s.list({ idPrefix: wanted, limit: 5 });
-        if (records.length === 0) throw new SluiceError('AUDIT_RECORD_NOT_FOUND', `no audit record with id ${wanted}${wanted.length < 36 ? '…' : ''}`);
-        const exact = records.find((r) => r.id === wanted);
-        if (exact) return exact;
-        if (records.length > 1) {
-          throw new SluiceError('AUDIT_RECORD_NOT_FOUND', `id prefix ${wanted} is ambiguous; it matches ${records.map((r) => r.id).join(', ')}${records.length === 5 ? ', …' : ''}`);
-        }
-        return records[0]!;
-      });
-      process.stdout.write(opts.json ? `${JSON.stringify(recordJson(record), null, 2)}\n` : formatRecord(record));
-    });
+  addConnectionOptions(
+    audit
+      .command('list')
+      .description(`List audit records, newest first. ${NOTE} Example: sluice audit list --user bob --namespace prod --since today`)
+      .option('--user <name>', 'only requests of this user (principal username, exact)')
+      .option('--group <group>', 'only requests of members of this group (exact)')
+      .option('--connection <name>', 'only this connection (`sluice`: reads of the audit trail itself)')
+      .option('--verb <verb>', 'only this Kubernetes verb (get, list, watch, create, update, patch, delete, …)')
+      .option('--namespace <ns>', 'only this namespace')
+      .option('--resource <resource>', 'only this resource: pods (with its subresources) or pods/exec')
+      .option('--decision <effect>', 'only this decision: allow, deny or review')
+      .option('--approval <id>', 'only the records of one approval: its held requests and its transitions (approval.*)')
+      .option('--code <code>', 'only this event code (kubernetes.request, authn.failed, approval.approved, audit.read, …)')
+      .option('--text <text>', 'case-insensitive text in the path, query or exec command (e.g. passwd)')
+      .option('--since <when>', 'from this time on: a duration back from now (90s, 15m, 1h, 7d), today (since 00:00 UTC) or an ISO 8601 time')
+      .option('--until <when>', 'before this time (same forms as --since)')
+      .option('--limit <n>', `at most this many records (1–${AUDIT_LIST_MAX_LIMIT}, default 50)`)
+      .option('--before <cursor>', 'continue a listing: the cursor the previous page printed')
+      .option('--json', 'print {"records": [...], "next": cursor} as JSON')
+      .option('--db <file>', 'read this SQLite store file directly (offline, read-only, no policy) instead of the control API'),
+  ).action(async (opts: ListOptions) => {
+    const query = queryOf(opts);
+    // Checked here too, so a typo is reported before any connection is made.
+    const filter = auditFilterFromQuery(query, new Date());
+    if (opts.db !== undefined) {
+      const page = await withStore(opts.db, (s) => s.list(filter));
+      printPage({ records: page.records.map(recordJson), ...(page.next ? { next: page.next } : {}) }, opts.json);
+      return;
+    }
+    const page = await withControlClient(opts, (client) => client.get<AuditPageJson>('/audit/events', { ...query }));
+    printPage(page, opts.json);
+  });
+  addConnectionOptions(
+    audit
+      .command('show')
+      .description(`Print every field of one audit record. ${NOTE}`)
+      .argument('<id>', 'request id, or a unique prefix of it (as printed by `audit list`)')
+      .option('--json', 'print the record as JSON')
+      .option('--db <file>', 'read this SQLite store file directly (offline, read-only, no policy) instead of the control API'),
+  ).action(async (id: string, opts: SourceOptions & { json?: boolean }) => {
+    const wanted = id.trim().toLowerCase();
+    const json: AuditRecordJson =
+      opts.db !== undefined
+        ? recordJson(await withStore(opts.db, (s) => showFromStore(s, wanted)))
+        : await withControlClient(opts, (client) => client.get<AuditRecordJson>(`/audit/events/${encodeURIComponent(wanted)}`));
+    process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : formatRecord(recordFromJson(json)));
+  });
 }

@@ -2,13 +2,12 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createAuditRecorder } from '../../audit/recorder.ts';
+import { openAudit } from '../../audit/open-audit.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { startGateway } from '../../gateway/start-gateway.ts';
 import { createLogger } from '../../log/logger.ts';
 import { createMemoryApprovalStore } from '../../store/memory/memory-approval-store.ts';
 import { openSqliteApprovalStore } from '../../store/sqlite/open-sqlite-approval-store.ts';
-import { openSqliteAuditStore } from '../../store/sqlite/open-sqlite-audit-store.ts';
 import { onShutdown } from '../shutdown.ts';
 
 export function registerServerCommands(program: Command): void {
@@ -20,10 +19,9 @@ export function registerServerCommands(program: Command): void {
       const cfg = await loadConfig(opts.config);
       const log = createLogger(cfg.log, 'gateway');
       if (cfg.store.sqlite.path !== ':memory:') await mkdir(dirname(resolve(cfg.store.sqlite.path)), { recursive: true });
-      const store = await openSqliteAuditStore(cfg.store.sqlite);
-      const recorder = createAuditRecorder(store, { log });
+      const { recorder, store } = await openAudit(cfg, { log });
       const approvalStore = cfg.store.sqlite.path === ':memory:' ? createMemoryApprovalStore() : openSqliteApprovalStore({ path: cfg.store.sqlite.path });
-      const gateway = await startGateway(cfg, { log, recorder, approvalStore });
+      const gateway = await startGateway(cfg, { log, recorder, approvalStore, auditStore: store });
       for (const c of cfg.connections) process.stdout.write(`connection ${c.name}: ${gateway.clusterUrl(c.name)}\n`);
       process.stdout.write(`sluice gateway listening on ${gateway.url}\nready\n`);
       onShutdown(async () => {

@@ -14,11 +14,18 @@
  * - **streams** (chunked or close-delimited: watch, `logs -f`, large chunked lists): the head
  *   goes out at once and every chunk as it arrives — a watch event is never held back waiting
  *   for the next one; the chunked terminator goes out after the outcome is committed.
+ *
+ * Recording (issue #6): every chunk is recorded as it is sent — the bytes the client received,
+ * after masking — and the request body masked like the approver's view of it (held-body.ts).
+ * The recorder stores a stream's chunks with `body.segment` events as they go and the rest with
+ * the outcome, so the last byte waits for every chunk of the answer to be committed. When policy
+ * lifted masking the answer is only counted (`withheld`): the trail never holds secrets in clear.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import type { AuditMasking } from '../../audit/types.ts';
 import { upstreamRequest } from './upstream-request.ts';
+import { maskedBodyText } from '../../approval/held-body.ts';
 import { KubeMaskError } from '../../masking/kube/index.ts';
 import { liftedMasking, maskingFor, responseMasker, type ResponseMasker } from './response-masking.ts';
 import { responseHeaders } from './response-headers.ts';
@@ -45,6 +52,7 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
     if (!res.writableFinished) upstreamReq.destroy();
   });
 
+  recordRequestBody(ctx);
   if (ctx.body) upstreamReq.end(ctx.body);
   else {
     let n = 0;
@@ -78,6 +86,7 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
   if (ctx.warning) head.push('Warning', `299 - ${JSON.stringify(ctx.warning)}`);
   const delimited = upstreamRes.headers['content-length'] !== undefined;
   const lifted = liftedMasking(ctx);
+  const withhold = lifted !== undefined;
   const maskingNote = (): AuditMasking | undefined => (masker ? masker.counts() : lifted);
   let body: Readable = upstreamRes;
   if (masker) body = pipeline([upstreamRes, ...masker.transforms], () => undefined) as unknown as Readable;
@@ -114,9 +123,13 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
         held = chunk;
         if (!previous) continue;
         await release();
+        audit.record('response', previous, withhold);
         await send(res, previous);
         bytesOut += previous.length;
       } else {
+        audit.record('response', chunk, withhold);
+        const failed = audit.recordingFailure();
+        if (failed) throw failed;
         await send(res, chunk);
         bytesOut += chunk.length;
       }
@@ -125,9 +138,12 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
     if (e instanceof Rejection) throw e;
     const unmaskable = masker !== null && isMaskingFailure(e);
     if (unmaskable) upstreamRes.destroy();
-    // The masker refused the answer, upstream broke off, or the client went away.
+    // The masker refused the answer, the trail could not record it, upstream broke off, or the client went away.
     if (!released && !res.destroyed) throw unmaskable ? unmaskableRejection(e) : upstreamUnavailable(ctx, e);
-    const error = unmaskable ? { code: 'RESPONSE_UNMASKABLE', message: (e as Error).message } : { code: 'STREAM_ABORTED', message: (e as Error).message };
+    const unrecorded = e === audit.recordingFailure();
+    if (unrecorded) upstreamRes.destroy();
+    const code = unmaskable ? 'RESPONSE_UNMASKABLE' : unrecorded ? 'AUDIT_UNAVAILABLE' : 'STREAM_ABORTED';
+    const error = { code, message: (e as Error).message };
     if (unmaskable) ctx.deps.log.warn({ id: ctx.id, err: (e as Error).message }, 'a response could not be masked; the stream was cut');
     await complete(error).catch((err: unknown) =>
       ctx.deps.log.error({ id: ctx.id, err: (err as Error).message }, 'audit completion failed'),
@@ -136,8 +152,11 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
     return;
   }
 
-  // The whole answer is here: its outcome is committed before the last byte goes out.
-  if (held) bytesOut += held.length;
+  // The whole answer is here: its outcome (and its recorded chunks) is committed before the last byte goes out.
+  if (held) {
+    bytesOut += held.length;
+    audit.record('response', held, withhold);
+  }
   try {
     await complete();
   } catch (e) {
@@ -151,6 +170,21 @@ export async function forwardHttp(ctx: KubeContext, res: ServerResponse): Promis
     res.writeHead(status, head);
   }
   res.end(held);
+}
+
+/**
+ * The request body as the trail keeps it: masked (Secret values, credentials) even when policy
+ * lifted the masking of the answer, from the decoded object when the body was protobuf.
+ */
+function recordRequestBody(ctx: KubeContext): void {
+  if (!ctx.body?.length) return;
+  const a = ctx.attributes;
+  const secret = a?.apiGroup === '' && a.resource === 'secrets';
+  const text =
+    a?.object !== undefined
+      ? maskedBodyText(Buffer.from(JSON.stringify(a.object)), 'application/json', secret, ctx.deps.masking)
+      : maskedBodyText(ctx.body, ctx.req.headers['content-type'], secret, ctx.deps.masking);
+  if (text !== undefined) ctx.audit!.record('request', Buffer.from(text));
 }
 
 /** A failure of the masking transforms (the masker's refusal, a decompression error), not of the sockets. */

@@ -10,8 +10,20 @@
  * written again with `ws`) and over SPDY/3.1 (spdy-exec-masking.ts: DATA frames rewritten, which
  * spdystream's lack of flow control makes safe; the finding is written down there). The client's
  * direction stays a splice; port-forward is never masked. What was masked goes into the audit
- * outcome (`masking`) when the session ends. Without detectors the sockets
- * are spliced exactly as before.
+ * outcome (`masking`) when the session ends.
+ *
+ * Recording (issue #6, ADR 0002 Decision 5): an exec or attach session is recorded unless
+ * `record: false` — stdout and stderr as the client received them, stdin (its recorded copy
+ * masked like output; the bytes sent upstream are the client's), resize messages and the exit
+ * Status, each through `ctx.audit.record()`; src/audit/asciicast.ts turns them into a cast.
+ * A recorded session whose masking is off or lifted goes through the same relay without masking
+ * (the bytes pass unchanged), so it is recorded too; when masking was lifted by policy, the
+ * recorded copy of the output is masked with `recordingDetectors` (audit records never hold
+ * unmasked secrets). When the trail stops taking the recording (`recordingFailure()`: a segment
+ * the store refused) the session is closed — checked before every recorded piece and every
+ * chunk from the API server, so output does not go on reaching a client unrecorded — and its
+ * outcome carries AUDIT_UNAVAILABLE. Port-forward, and an exec/attach neither masked nor
+ * recorded, are spliced exactly as before.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,9 +33,9 @@ import { responseHeaders } from './response-headers.ts';
 import { elapsedMs } from './forward-http.ts';
 import type { KubeContext } from './pipeline/context.ts';
 import { Rejection } from './pipeline/rejection.ts';
-import type { AuditMasking } from '../../audit/types.ts';
+import type { AuditMasking, RecordedStream } from '../../audit/types.ts';
 import type { DetectorSet } from '../../masking/detectors/index.ts';
-import { isExecOrAttach, type MaskedRelay } from './exec-masking.ts';
+import { isExecOrAttach, type ExecMaskingOptions, type ExecRecording, type MaskedRelay } from './exec-masking.ts';
 import { relayMaskedWebSocket } from './ws-exec-masking.ts';
 import { relayMaskedSpdy } from './spdy-exec-masking.ts';
 
@@ -59,25 +71,44 @@ export interface UpgradeOptions {
    * {}, lifted: [rule ids] }` when a policy rule lifted masking (response-masking.ts liftedMasking).
    */
   unmaskedAudit?: AuditMasking;
+  /**
+   * Record an exec/attach session (stdin, stdout, stderr, resize, exit Status) through
+   * `ctx.audit.record()`. Default true; ignored for port-forward (never recorded).
+   */
+  record?: boolean;
+  /**
+   * Value detectors for the recording when `detectors` is absent because a policy rule lifted
+   * masking: the client gets the output unmasked, the recorded copies (output and stdin) are
+   * masked. Absent too (masking off): everything is recorded as it is.
+   */
+  recordingDetectors?: DetectorSet;
 }
 
 export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstBytes: Buffer, opts: UpgradeOptions = {}): Promise<void> {
   const up = ctx.upstream!;
   const upgrade = checkUpgrade(ctx.req);
-  const detectors = opts.detectors !== undefined && isExecOrAttach(ctx) ? opts.detectors : undefined;
+  const session = isExecOrAttach(ctx);
+  const detectors = opts.detectors !== undefined && session ? opts.detectors : undefined;
+  const recording = session && (opts.record ?? true);
+  /** Parsed and written again by a relay (masked, recorded, or both) rather than spliced. */
+  const relayed = detectors !== undefined || recording;
   const websocket = /^websocket$/i.test(upgrade);
   const upstreamReq = await upstreamRequest(ctx, { upgrade });
-  // A masked WebSocket session is parsed and written again: no compression extension.
-  if (detectors !== undefined && websocket) upstreamReq.removeHeader('sec-websocket-extensions');
+  // A relayed WebSocket session is parsed and written again: no compression extension.
+  if (relayed && websocket) upstreamReq.removeHeader('sec-websocket-extensions');
   let bytesIn = 0;
   let bytesOut = 0;
   let done = false;
   let relay: MaskedRelay | null = null;
+  /** Why the session was cut (the trail stopped taking its recording). */
+  let cut: { code: string; message: string } | undefined;
   const complete = (status: number, error?: { code: string; message: string }): void => {
     if (done) return;
     done = true;
     let masking: AuditMasking | undefined = opts.unmaskedAudit;
-    if (relay !== null) {
+    // What stdin's recorder holds is recorded before the outcome.
+    relay?.finish();
+    if (relay !== null && detectors !== undefined) {
       const counts = relay.counts();
       masking = { fields: {}, detectors: counts.detectors, ...(counts.oversizeLines ? { oversizeLines: counts.oversizeLines } : {}) };
     }
@@ -91,9 +122,9 @@ export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstByte
       // Node emits 'upgrade' only for 101 Switching Protocols.
       const extra: [string, string][] = [['Connection', 'Upgrade']];
       if (ctx.warning) extra.push(['Warning', `299 - ${JSON.stringify(ctx.warning)}`]);
-      if (detectors !== undefined && websocket && res.headers['sec-websocket-extensions']) {
-        // Compressed frames cannot be masked without inflating them: refuse rather than pass them on.
-        const message = `sluice: the API server negotiated WebSocket extension ${JSON.stringify(res.headers['sec-websocket-extensions'])} on a masked exec session`;
+      if (relayed && websocket && res.headers['sec-websocket-extensions']) {
+        // Compressed frames cannot be masked or recorded without inflating them: refuse rather than pass them on.
+        const message = `sluice: the API server negotiated WebSocket extension ${JSON.stringify(res.headers['sec-websocket-extensions'])} on a ${detectors !== undefined ? 'masked' : 'recorded'} exec session`;
         ctx.deps.log.error({ id: ctx.id }, message);
         upstreamSocket.destroy();
         socket.destroy();
@@ -102,29 +133,45 @@ export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstByte
         return;
       }
       socket.write(head(101, 'Switching Protocols', responseHeaders(res.rawHeaders, true).concat(extra)));
-      if (firstBytes.length) {
-        bytesIn += firstBytes.length;
-        upstreamSocket.write(firstBytes);
-      }
       socket.on('data', (c: Buffer) => (bytesIn += c.length));
       upstreamSocket.on('data', (c: Buffer) => (bytesOut += c.length));
       bytesOut += upstreamHead.length;
-      if (detectors !== undefined) {
-        // Masked: the client's bytes are spliced, the API server's are relayed frame by frame.
-        const fail = (err: Error): void => {
-          ctx.deps.log.warn({ id: ctx.id, err: err.message }, 'exec/attach stream from the API server could not be parsed; session closed');
+      if (relayed) {
+        // Masked and/or recorded: the client's bytes are spliced (and observed), the API
+        // server's are relayed frame by frame.
+        const audit = ctx.audit!;
+        /** Closes the session once the trail has stopped taking its recording (before the bytes at hand go out). */
+        const checkRecording = (): void => {
+          if (!recording || cut !== undefined) return;
+          const err = audit.recordingFailure();
+          if (err === undefined) return;
+          cut = { code: 'AUDIT_UNAVAILABLE', message: 'sluice: the audit trail stopped taking the session\'s recording, so the session was closed' };
+          ctx.deps.log.error({ id: ctx.id, err: err.message }, 'exec/attach recording failed; session closed');
           upstreamSocket.destroy();
           socket.destroy();
         };
-        const masking = { detectors, maxLineBytes: opts.maxLineBytes, idleMs: opts.idleMs };
-        if (websocket) {
-          const protocol = String(res.headers['sec-websocket-protocol'] ?? '');
-          relay = relayMaskedWebSocket({ protocol, upstream: upstreamSocket, client: socket, head: upstreamHead, masking, fail });
-        } else {
-          const spdy = relayMaskedSpdy({ upstream: upstreamSocket, client: socket, head: upstreamHead, masking, fail });
-          if (firstBytes.length) spdy.observeClient(firstBytes);
-          socket.on('data', (c: Buffer) => spdy.observeClient(c));
-          relay = spdy;
+        // Registered before the relay's own listener: a chunk is checked before it is relayed.
+        upstreamSocket.on('data', checkRecording);
+        const fail = (err: Error): void => {
+          ctx.deps.log.warn({ id: ctx.id, err: err.message }, 'exec/attach stream could not be parsed; session closed');
+          upstreamSocket.destroy();
+          socket.destroy();
+        };
+        const options = (d: DetectorSet | undefined): ExecMaskingOptions | undefined => (d !== undefined ? { detectors: d, maxLineBytes: opts.maxLineBytes, idleMs: opts.idleMs } : undefined);
+        const masking = options(detectors);
+        const record = (stream: RecordedStream, data: Buffer): void => {
+          audit.record(stream, data);
+          checkRecording();
+        };
+        const copies = masking ?? options(opts.recordingDetectors);
+        const rec: ExecRecording | undefined = recording ? { record, ...(copies ? { masking: copies } : {}) } : undefined;
+        const common = { upstream: upstreamSocket, client: socket, head: upstreamHead, ...(masking ? { masking } : {}), ...(rec ? { recording: rec } : {}), fail };
+        const r: MaskedRelay = websocket ? relayMaskedWebSocket({ protocol: String(res.headers['sec-websocket-protocol'] ?? ''), ...common }) : relayMaskedSpdy(common);
+        relay = r;
+        // SPDY: stream types are read from the client's frames (masking needs them); both: stdin and resize (recording).
+        if (!websocket || recording) {
+          if (firstBytes.length) r.observeClient(firstBytes);
+          socket.on('data', (c: Buffer) => r.observeClient(c));
         }
         socket.pipe(upstreamSocket);
       } else {
@@ -135,10 +182,16 @@ export async function forwardUpgrade(ctx: KubeContext, socket: Duplex, firstByte
         socket.pipe(upstreamSocket);
         upstreamSocket.pipe(socket);
       }
+      // The client's bytes that came with the request go first (observed above: a relay that
+      // refused them has closed the session).
+      if (firstBytes.length) {
+        bytesIn += firstBytes.length;
+        if (!upstreamSocket.destroyed) upstreamSocket.write(firstBytes);
+      }
       let open = 2;
       const closed = (other: Duplex) => (): void => {
         if (--open === 0) {
-          complete(101);
+          complete(101, cut);
           return;
         }
         other.end();

@@ -31,12 +31,20 @@ import { checkUpgrade, forwardUpgrade, type UpgradeOptions } from './forward-upg
 import { liftedMasking, maskingFor } from './response-masking.ts';
 import { rejectUpgrade, sendStatus } from './status.ts';
 
-/** exec/attach output is masked like logs unless masking is off or lifted (port-forward never is: forward-upgrade decides). */
-function upgradeMasking(ctx: KubeContext): UpgradeOptions {
+/**
+ * exec/attach output is masked like logs unless masking is off or lifted, and the session is
+ * recorded unless `recording.enabled` is false (issue #6) — when masking was
+ * lifted, the recording is masked all the same. Port-forward is never masked nor recorded:
+ * forward-upgrade decides.
+ */
+function upgradeOptions(ctx: KubeContext): UpgradeOptions {
+  const record = ctx.deps.recordSessions ?? true;
   const m = maskingFor(ctx);
-  if (m) return { detectors: m.detectors, maxLineBytes: m.maxLineBytes };
+  if (m) return { detectors: m.detectors, maxLineBytes: m.maxLineBytes, record };
   const lifted = liftedMasking(ctx);
-  return lifted ? { unmaskedAudit: lifted } : {};
+  const all = ctx.deps.masking;
+  if (lifted && all) return { unmaskedAudit: lifted, recordingDetectors: all.detectors, maxLineBytes: all.maxLineBytes, record };
+  return { record };
 }
 
 export const STAGES: readonly Stage[] = [authenticate, resolveConnection, readBody, classify, authorize, requestApproval, recordDecision, awaitApproval];
@@ -112,7 +120,7 @@ export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler
       (async () => {
         checkUpgrade(req);
         await runStages(ctx);
-        await forwardUpgrade(ctx, socket, head, upgradeMasking(ctx));
+        await forwardUpgrade(ctx, socket, head, upgradeOptions(ctx));
       })().catch(async (e: unknown) => {
         const r = toRejection(e);
         rejectUpgrade(socket, r.status);

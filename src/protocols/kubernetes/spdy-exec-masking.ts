@@ -26,16 +26,28 @@
  * stderr is masked, and so is DATA on a stream whose type is not known (fail closed: header
  * decoding gave up, or a frame arrived first); the error stream (the exit Status) and every
  * control frame go out unchanged. The decision for a stream is taken at its first DATA frame.
+ * Without masking (`masking` absent: off or lifted, the session relayed only to be recorded)
+ * every frame goes out unchanged.
  *
  * Per masked stream one LineMasker: complete lines at once, a partial line after `idleMs` of
  * quiet (prompts, typed echo), the rest at the stream's FIN (put on the last frame), before its
  * RST_STREAM, and when the connection ends. Frames of other streams are passed through as they
  * arrive; a masked stream's output is written only between whole frames.
+ *
+ * Recording (`recording`): the stdout and stderr DATA as written to the client (masked when
+ * masking applies; without masking, a RecordedCopy masked with the recording's detectors when
+ * masking was lifted; a stream of unknown type counts as stdout), the error stream's DATA as
+ * `status` (one chunk per frame). From the client's half, which `observeClient` also frames: DATA
+ * of the stdin stream goes to stdin's RecordedCopy (masked like output; its FIN ends it), DATA of
+ * a stream whose type is not known is recorded as stdin too (fail closed), DATA of the resize
+ * stream (JSON `{"Width":…,"Height":…}`) as `resize`, one chunk per frame. The client's bytes
+ * themselves are spliced to the API server unchanged and never held here.
  */
 import type { Duplex } from 'node:stream';
 import { constants as zc, inflateSync } from 'node:zlib';
 import { LineMasker } from '../../masking/text/index.ts';
-import { DEFAULT_EXEC_IDLE_MS, holdWhileClientFull, IdleRelease, sumCounts, type ExecMaskingOptions, type MaskedRelay } from './exec-masking.ts';
+import type { RecordedStream } from '../../audit/types.ts';
+import { DEFAULT_EXEC_IDLE_MS, holdWhileClientFull, IdleRelease, RecordedCopy, sumCounts, type ExecMaskingOptions, type ExecRecording, type MaskedRelay } from './exec-masking.ts';
 import { readSpdyHeaderBlock, SPDY3_DICTIONARY } from './spdy-dictionary.ts';
 
 const TYPE_SYN_STREAM = 1;
@@ -52,30 +64,46 @@ const MAX_CONTROL = 1024 * 1024;
 const MAX_HEADER_INPUT = 256 * 1024;
 
 export interface SpdyMaskedRelay extends MaskedRelay {
-  /** Bytes the client sent (also spliced to the API server unchanged): stream types are read from them. */
-  observeClient(chunk: Buffer): void;
   /** The `streamType` the client gave stream `id`, once its SYN_STREAM was read ('' when it had none). */
   streamType(id: number): string | undefined;
 }
 
-/** Learns stream types from the client's SYN_STREAM frames. */
-class StreamTypes {
+/** A piece of a DATA frame the client sent: `end` on its last piece, `fin` when that frame ends the stream. */
+type ClientData = (id: number, piece: Buffer, end: boolean, fin: boolean) => void;
+
+/** Reads the client's frames: stream types from its SYN_STREAMs and, when asked, the DATA it sends. */
+class ClientFrames {
   readonly types = new Map<number, string>();
   private header = Buffer.alloc(0);
   private payload: Buffer[] = [];
   private need = 0;
   private skip = 0;
   private frameType = 0;
+  /** The DATA frame being read: stream, bytes left, flags. */
+  private dataId = 0;
+  private dataLeft = 0;
+  private dataFlags = 0;
   private inflateInput = Buffer.alloc(0);
   private inflated = 0;
-  private disabled = false;
+  /** Header decoding gave up (framing goes on): streams opened from now on have no known type. */
+  private headersOff = false;
+
+  constructor(private readonly onData?: ClientData) {}
 
   feed(chunk: Buffer): void {
     let off = 0;
-    while (off < chunk.length && !this.disabled) {
+    while (off < chunk.length) {
       if (this.skip > 0) {
         const n = Math.min(this.skip, chunk.length - off);
         this.skip -= n;
+        off += n;
+        continue;
+      }
+      if (this.dataLeft > 0) {
+        const n = Math.min(this.dataLeft, chunk.length - off);
+        this.dataLeft -= n;
+        const end = this.dataLeft === 0;
+        this.onData!(this.dataId, chunk.subarray(off, off + n), end, end && (this.dataFlags & FLAG_FIN) !== 0);
         off += n;
         continue;
       }
@@ -95,11 +123,23 @@ class StreamTypes {
       this.header = Buffer.alloc(0);
       const len = h.readUIntBE(5, 3);
       const control = (h[0]! & 0x80) !== 0;
-      this.frameType = control ? h.readUInt16BE(2) : 0;
-      const wanted = control && (this.frameType === TYPE_SYN_STREAM || this.frameType === TYPE_SYN_REPLY || this.frameType === TYPE_HEADERS);
-      if (!wanted) this.skip = len;
+      if (!control) {
+        if (this.onData === undefined) this.skip = len;
+        else if (len === 0) this.onData(h.readUInt32BE(0) & 0x7fffffff, Buffer.alloc(0), true, (h[4]! & FLAG_FIN) !== 0);
+        else {
+          this.dataId = h.readUInt32BE(0) & 0x7fffffff;
+          this.dataFlags = h[4]!;
+          this.dataLeft = len;
+        }
+        continue;
+      }
+      this.frameType = h.readUInt16BE(2);
+      const wanted = this.frameType === TYPE_SYN_STREAM || this.frameType === TYPE_SYN_REPLY || this.frameType === TYPE_HEADERS;
+      if (!wanted || this.headersOff) this.skip = len;
       else if (len > MAX_CONTROL) {
-        this.disabled = true;
+        // A header block not read breaks the session's zlib stream: no more types.
+        this.headersOff = true;
+        this.skip = len;
       } else if (len === 0) this.frame(Buffer.alloc(0));
       else {
         this.need = len;
@@ -125,7 +165,7 @@ class StreamTypes {
    */
   private decode(block: Buffer): Map<string, string> | null {
     if (this.inflateInput.length + block.length > MAX_HEADER_INPUT) {
-      this.disabled = true;
+      this.headersOff = true;
       return null;
     }
     this.inflateInput = Buffer.concat([this.inflateInput, block]);
@@ -133,7 +173,7 @@ class StreamTypes {
     try {
       all = inflateSync(this.inflateInput, { dictionary: SPDY3_DICTIONARY, finishFlush: zc.Z_SYNC_FLUSH });
     } catch {
-      this.disabled = true;
+      this.headersOff = true;
       return null;
     }
     const raw = all.subarray(this.inflated);
@@ -149,19 +189,57 @@ interface MaskedStream {
 
 /**
  * Relays `upstream` → `client` (bytes after the 101, `head` first) as SPDY frames, masking the
- * DATA of stdout and stderr. `fail` is called once on a frame the relay cannot handle. Ends
- * `client` when `upstream` ends.
+ * DATA of stdout and stderr when `masking` is given (unchanged otherwise); records the session
+ * when `recording` is given. Feed the client's bytes to `observeClient`. `fail` is called once on a
+ * frame the relay cannot handle. Ends `client` when `upstream` ends.
  */
 export function relayMaskedSpdy(opts: {
   upstream: Duplex;
   client: Duplex;
   head: Buffer;
-  masking: ExecMaskingOptions;
+  /** Absent: no masking (the session is relayed only to be recorded). */
+  masking?: ExecMaskingOptions;
+  recording?: ExecRecording;
   fail: (err: Error) => void;
 }): SpdyMaskedRelay {
-  const { upstream, client, masking } = opts;
-  const idleMs = masking.idleMs ?? DEFAULT_EXEC_IDLE_MS;
-  const types = new StreamTypes();
+  const { upstream, client, masking, recording } = opts;
+  const record = recording?.record;
+  const idleMs = masking?.idleMs ?? DEFAULT_EXEC_IDLE_MS;
+  const stdin = recording ? new RecordedCopy(recording.masking, (b) => recording.record('stdin', b)) : null;
+  /** Client DATA on streams of unknown type, recorded as stdin too (its own line state and end). */
+  const unknownIn = recording ? new RecordedCopy(recording.masking, (b) => recording.record('stdin', b)) : null;
+  /** Recorded copies of output the client gets unmasked, per recorded stream. */
+  const copies = new Map<RecordedStream, RecordedCopy>();
+  const copy = (kind: RecordedStream, rec: ExecRecording): RecordedCopy => {
+    let c = copies.get(kind);
+    if (c === undefined) {
+      c = new RecordedCopy(rec.masking, (b) => rec.record(kind, b));
+      copies.set(kind, c);
+    }
+    return c;
+  };
+  const endCopies = (): void => {
+    for (const c of copies.values()) c.end();
+    stdin?.end();
+    unknownIn?.end();
+  };
+  /** The resize frame being read from the client. */
+  let resize: Buffer[] = [];
+  const fromClient = (id: number, piece: Buffer, end: boolean, fin: boolean): void => {
+    if (record === undefined || stdin === null) return;
+    const t = types.types.get(id);
+    if (t === 'resize') {
+      if (piece.length) resize.push(piece);
+      if (end && resize.length) {
+        record('resize', Buffer.concat(resize));
+        resize = [];
+      }
+    } else if (t === 'stdin') {
+      stdin.push(piece);
+      if (fin) stdin.end();
+    } else if (t === undefined || t === '') unknownIn?.push(piece);
+  };
+  const types = new ClientFrames(record ? fromClient : undefined);
   const streams = new Map<number, MaskedStream>();
   const decided = new Map<number, boolean>();
   const finished: MaskedStream[] = [];
@@ -177,6 +255,18 @@ export function relayMaskedSpdy(opts: {
   let curId = 0;
   let curFlags = 0;
   let control: Buffer[] = [];
+  /** How the frame being passed through is recorded, and the error stream's frame so far. */
+  let passKind: RecordedStream | null = null;
+  let status: Buffer[] = [];
+
+  /** What the server's DATA on stream `id` is in the recording (null: not recorded). */
+  const recordedKind = (id: number): RecordedStream | null => {
+    const t = types.types.get(id);
+    if (t === 'stderr') return 'stderr';
+    if (t === 'error') return 'status';
+    if (t === 'stdin' || t === 'resize') return null;
+    return 'stdout';
+  };
 
   const write = (b: Buffer): void => {
     if (!client.destroyed) client.write(b);
@@ -194,6 +284,11 @@ export function relayMaskedSpdy(opts: {
       off += n;
     } while (off < data.length);
   };
+  /** Masked output as the client gets it: recorded, then written. */
+  const writeOutput = (id: number, data: Buffer, flags: number): void => {
+    if (data.length && !client.destroyed) record?.(recordedKind(id) === 'stderr' ? 'stderr' : 'stdout', data);
+    writeData(id, data, flags);
+  };
   const release = (id: number): void => {
     const st = streams.get(id);
     if (st === undefined || failed || ended) return;
@@ -202,21 +297,21 @@ export function relayMaskedSpdy(opts: {
       return;
     }
     const part = st.masker.releasePartial();
-    if (part.length) writeData(id, part, 0);
+    if (part.length) writeOutput(id, part, 0);
   };
   const isMasked = (id: number): boolean => {
     let m = decided.get(id);
     if (m === undefined) {
       const t = types.types.get(id);
-      m = t === undefined || t === 'stdout' || t === 'stderr';
+      m = masking !== undefined && (t === undefined || t === 'stdout' || t === 'stderr');
       decided.set(id, m);
     }
     return m;
   };
-  const stream = (id: number): MaskedStream => {
+  const stream = (id: number, m: ExecMaskingOptions): MaskedStream => {
     let st = streams.get(id);
     if (st === undefined) {
-      st = { masker: new LineMasker({ detectors: masking.detectors, maxLineBytes: masking.maxLineBytes }), idle: new IdleRelease(idleMs, () => release(id)) };
+      st = { masker: new LineMasker({ detectors: m.detectors, maxLineBytes: m.maxLineBytes }), idle: new IdleRelease(idleMs, () => release(id)) };
       streams.set(id, st);
     }
     return st;
@@ -229,12 +324,18 @@ export function relayMaskedSpdy(opts: {
     }
     st.idle.cancel();
     const out = st.masker.flush();
-    if (flags !== null) writeData(id, out, flags);
-    else if (out.length) writeData(id, out, 0);
+    if (flags !== null) writeOutput(id, out, flags);
+    else if (out.length) writeOutput(id, out, 0);
     streams.delete(id);
     finished.push(st);
   };
   const frameDone = (): void => {
+    if (mode === 'pass' && status.length) {
+      // The exit Status comes after all output: what the copies hold is recorded first.
+      for (const c of copies.values()) c.flush();
+      if (!client.destroyed) record?.('status', Buffer.concat(status));
+      status = [];
+    }
     mode = 'head';
     if (due.size) {
       const ids = [...due];
@@ -283,6 +384,7 @@ export function relayMaskedSpdy(opts: {
         if (!isMasked(curId)) {
           write(h);
           mode = 'pass';
+          passKind = record ? recordedKind(curId) : null;
           if (len === 0) frameDone();
           continue;
         }
@@ -307,11 +409,13 @@ export function relayMaskedSpdy(opts: {
         }
       } else if (mode === 'pass') {
         write(piece);
+        if (passKind === 'status') status.push(piece);
+        else if (passKind !== null && recording && !client.destroyed) copy(passKind, recording).push(piece);
         if (remaining === 0) frameDone();
       } else {
-        const st = stream(curId);
+        const st = stream(curId, masking!);
         const out = st.masker.push(piece);
-        if (out.length) writeData(curId, out, curFlags & ~FLAG_FIN);
+        if (out.length) writeOutput(curId, out, curFlags & ~FLAG_FIN);
         if (remaining === 0) {
           if (curFlags & FLAG_FIN) closeStream(curId, curFlags);
           else st.idle.touch(st.masker.pending() > 0);
@@ -327,6 +431,7 @@ export function relayMaskedSpdy(opts: {
   upstream.on('end', () => {
     // Release what the maskers hold — between frames only; a frame cut off mid-way ends as it is.
     if (!failed && mode !== 'pass') for (const id of [...streams.keys()]) closeStream(id, null);
+    for (const c of copies.values()) c.flush();
     ended = true;
     for (const st of streams.values()) st.idle.cancel();
     client.end();
@@ -340,5 +445,6 @@ export function relayMaskedSpdy(opts: {
     observeClient: (c) => types.feed(c),
     streamType: (id) => types.types.get(id),
     counts: () => sumCounts([...finished, ...streams.values()].map((s) => s.masker.counts())),
+    finish: endCopies,
   };
 }

@@ -9,7 +9,7 @@ import type { AuditEventsTable } from './schema.ts';
 type Row = Selectable<AuditEventsTable>;
 
 /** The row of a record; with its outcome when `c` is given (all outcome columns null otherwise). */
-export function toRow(e: AuditBegin, c?: AuditCompletion): Insertable<AuditEventsTable> {
+export function toRow(e: AuditBegin, c?: AuditCompletion, beginSeq: number | null = null): Insertable<AuditEventsTable> {
   const a = e.attributes;
   return {
     id: e.id,
@@ -44,6 +44,7 @@ export function toRow(e: AuditBegin, c?: AuditCompletion): Insertable<AuditEvent
     ...(c ? completionRow(c) : NO_COMPLETION),
     approval_id: e.approvalId ?? null,
     detail: e.detail ? JSON.stringify(e.detail) : null,
+    begin_seq: beginSeq,
   };
 }
 

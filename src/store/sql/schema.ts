@@ -54,6 +54,35 @@ export interface AuditEventsTable {
   approval_id: string | null;
   /** JSON object: what an event carries beyond the common fields (approval transitions). */
   detail: string | null;
+  /** seq of the record's begin event in `trail` (migration 0004); null for records older than the trail. */
+  begin_seq: number | null;
+}
+
+/** The hash-chained trail (ADR 0002): append-only, one row per event. */
+export interface TrailTable {
+  seq: number;
+  chain: string;
+  type: string;
+  ref: string | null;
+  time: number;
+  /** Canonical JSON, hashed verbatim. */
+  event: string;
+  /** 32 bytes. */
+  hash: Buffer;
+}
+
+/** Recorded bodies and terminal streams, outside the chain (committed by digest). */
+export interface TrailChunkTable {
+  begin_seq: number;
+  stream: string;
+  n: number;
+  t_us: number;
+  data: Buffer;
+}
+
+export interface TrailChainsTable {
+  chain: string;
+  created_at: number;
 }
 
 /** Approvals (held requests and access grants) as JSON documents with the columns queries need. */
@@ -74,4 +103,7 @@ export interface ApprovalsTable {
 export interface StoreDatabase {
   audit_events: AuditEventsTable;
   approvals: ApprovalsTable;
+  trail: TrailTable;
+  trail_chunk: TrailChunkTable;
+  trail_chains: TrailChainsTable;
 }

@@ -85,6 +85,40 @@ export const SQLITE_MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('audit_events').addColumn('masking', 'text').execute();
     },
   },
+  '0004-trail': {
+    async up(db: Kysely<unknown>) {
+      // ADR 0002: the append-only, hash-chained trail; audit_events stays as the query projection.
+      await db.schema
+        .createTable('trail')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('chain', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('ref', 'text')
+        .addColumn('time', 'integer', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('hash', 'blob', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('trail_ref').on('trail').columns(['ref']).where(sql.ref('ref'), 'is not', null).execute();
+      await db.schema.createIndex('trail_checkpoints').on('trail').columns(['seq']).where(sql.ref('type'), '=', 'trail.checkpoint').execute();
+      await db.schema
+        .createTable('trail_chunk')
+        .addColumn('begin_seq', 'integer', (c) => c.notNull())
+        .addColumn('stream', 'text', (c) => c.notNull())
+        .addColumn('n', 'integer', (c) => c.notNull())
+        .addColumn('t_us', 'integer', (c) => c.notNull())
+        .addColumn('data', 'blob', (c) => c.notNull())
+        .addPrimaryKeyConstraint('trail_chunk_pk', ['begin_seq', 'n'])
+        .execute();
+      await db.schema
+        .createTable('trail_chains')
+        .addColumn('chain', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .execute();
+      // The begin event of each record (its chunks are keyed by it).
+      await db.schema.alterTable('audit_events').addColumn('begin_seq', 'integer').execute();
+      await db.schema.createIndex('audit_events_begin_seq').on('audit_events').columns(['begin_seq']).execute();
+    },
+  },
 };
 
 export const sqliteMigrationProvider: MigrationProvider = {

@@ -25,7 +25,11 @@ import { storeUnavailable } from '../store-unavailable.ts';
 import type { StoreDatabase } from '../sql/schema.ts';
 import { createSqlAuditStore } from '../sql/create-sql-audit-store.ts';
 import { SQLITE_MIGRATIONS, sqliteMigrationProvider } from './migrations.ts';
-import { createSqliteGroupCommit } from './sqlite-group-commit.ts';
+import { createSqliteGroupCommit, type SqliteGroupCommit } from './sqlite-group-commit.ts';
+import type { RecordedStream } from '../../audit/types.ts';
+import type { TrailSigner } from '../../audit/trail/signing-key.ts';
+import { BodyDigest } from '../../audit/trail/body-digest.ts';
+import { abandonedEvent, closedEvent, keyEvent, openedEvent, type BodyCommitments } from '../../audit/trail/trail-events.ts';
 
 export interface SqliteStoreOptions {
   /** Database file (created with its folder unless `readonly`), or `:memory:`. */
@@ -36,7 +40,37 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** `full` (default): commits survive power loss; `normal`: they survive a crash of the process only (see above). */
   synchronous?: SqliteSynchronous;
+  /** The trail's checkpoints (ADR 0002): the gateway's signing key and how often; without a signer, no checkpoints. */
+  trail?: TrailWriterOptions;
 }
+
+export interface TrailWriterOptions {
+  signer?: TrailSigner;
+  /** A checkpoint after this many events (default 10,000). */
+  checkpointEvents?: number;
+  /** …and at this interval while there is something new (default 60 s). */
+  checkpointSeconds?: number;
+  /** Retention of events (with their records and chunks), in days; pruned at start and hourly. Absent: kept forever. */
+  retentionDays?: number;
+  /** Retention of recorded chunks only, in days (events stay). Absent: as long as the events. */
+  bodyRetentionDays?: number;
+  /** Clock (ms), for tests. */
+  now?: () => number;
+  /** Each committed checkpoint event's text (the gateway logs them: copies outside the store). */
+  onCheckpoint?: (eventText: string) => void;
+}
+
+/** The SQLite store: the AuditStore port plus retention, which only the embedded store runs itself. */
+export interface SqliteAuditStore extends AuditStore {
+  /**
+   * Delete what is older than the cuts (whole checkpoint ranges, see sqlite-group-commit.ts) and
+   * append `trail.pruned`; true when anything was deleted.
+   */
+  prune(eventsBefore: Date | undefined, bodiesBefore: Date | undefined): Promise<boolean>;
+}
+
+const DAY_MS = 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 export type SqliteSynchronous = 'full' | 'normal';
 
@@ -44,7 +78,7 @@ const SYNCHRONOUS_MODES: readonly string[] = ['full', 'normal'] satisfies Sqlite
 
 const UNIQUE_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
 
-export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<AuditStore> {
+export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<SqliteAuditStore> {
   const readonly = opts.readonly ?? false;
   const inMemory = opts.path === ':memory:' || opts.path === '';
   let sqlite: Database.Database;
@@ -75,20 +109,103 @@ export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<Au
   }
   const isUniqueViolation = (e: unknown): boolean => UNIQUE_CODES.has(String((e as { code?: unknown })?.code));
   const store = createSqlAuditStore(db, { isUniqueViolation });
-  // A read-only store (the CLI) never writes: its insert/complete fail in SQLite like before.
-  if (readonly) return store;
+  // A read-only store (the CLI) never writes: its insert/complete are refused.
+  if (readonly) return { ...store, prune: () => Promise.reject(storeUnavailable('prune', new Error('the store is open for reading only'))) };
   const syncWal = !inMemory && (opts.synchronous ?? 'full') === 'full' ? `${sqlite.name}-wal` : undefined;
-  const writer = createSqliteGroupCommit(sqlite, { isUniqueViolation, ...(syncWal ? { syncWal } : {}) });
+  let writer: SqliteGroupCommit;
+  try {
+    writer = createSqliteGroupCommit(sqlite, { isUniqueViolation, ...(syncWal ? { syncWal } : {}), ...opts.trail });
+    await openTrail(sqlite, writer, opts.trail ?? {});
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw unavailable(opts.path, e);
+  }
+  const now = opts.trail?.now ?? Date.now;
+  const prune = (eventsBefore: Date | undefined, bodiesBefore: Date | undefined): Promise<boolean> => writer.prune(eventsBefore?.getTime(), bodiesBefore?.getTime());
+  const { retentionDays, bodyRetentionDays } = opts.trail ?? {};
+  const retention = (): void => {
+    if (retentionDays === undefined && bodyRetentionDays === undefined) return;
+    const cut = (days: number | undefined): Date | undefined => (days === undefined ? undefined : new Date(now() - days * DAY_MS));
+    prune(cut(retentionDays), cut(bodyRetentionDays ?? retentionDays)).catch(() => undefined); // a failed prune is retried in an hour
+  };
+  retention();
+  const retentionTimer = setInterval(retention, PRUNE_EVERY_MS).unref();
   return {
-    insert: (entry, completion) => writer.insert(entry, completion),
-    complete: (id, c) => writer.complete(id, c),
-    get: (id) => store.get(id),
-    list: (filter) => store.list(filter),
+    ...store,
+    prune,
+    insert: (entry, completion, recording) => writer.insert(entry, completion, recording),
+    complete: (id, c, recording) => writer.complete(id, c, recording),
+    segment: (id, recording) => writer.segment(id, recording),
     async close() {
-      await writer.close(); // commits what is queued
+      clearInterval(retentionTimer);
+      // A clean stop: `trail.closed`, then a checkpoint over it, then the queued writes commit.
+      const closing = Promise.all([writer.append({ type: 'trail.closed', ref: null, time: now(), text: closedEvent(now()) }), writer.checkpoint()]);
+      await writer.close();
+      await closing.catch(() => undefined);
       await store.close();
     },
   };
+}
+
+/**
+ * Start of a writer's run (ADR 0002, Decision 7): `trail.opened` with the previous head (and
+ * `unclean` when the last run did not append `trail.closed`), `request.abandoned` for every
+ * request of an earlier run that has a begin but no outcome (the gateway stopped while it was in
+ * flight) — committing the chunks that request left —, `trail.key` the first time a signing key
+ * is used, and a checkpoint. Resolves once all of it is durable.
+ */
+async function openTrail(sqlite: Database.Database, writer: SqliteGroupCommit, t: TrailWriterOptions): Promise<void> {
+  const now = t.now ?? Date.now;
+  const head = sqlite.prepare('select seq, hash from trail order by seq desc limit 1').get() as { seq: number; hash: Buffer } | undefined;
+  // A clean stop appends trail.closed and then a checkpoint over it.
+  const lastWord = sqlite.prepare("select type from trail where type != 'trail.checkpoint' order by seq desc limit 1").get() as { type: string } | undefined;
+  const open = sqlite
+    .prepare(
+      "select id, begin_seq from audit_events where completed_at is null and begin_seq is not null and code not like 'approval.%' and code not like 'audit.%' order by begin_seq",
+    )
+    .all() as { id: string; begin_seq: number }[];
+  const chunkStmt = sqlite.prepare('select stream, t_us, data from trail_chunk where begin_seq = ? order by n');
+  const writes: Promise<unknown>[] = [];
+  const time = now();
+  writes.push(
+    writer.append({
+      type: 'trail.opened',
+      ref: null,
+      time,
+      text: openedEvent(time, head ? { seq: head.seq, hash: head.hash.toString('hex') } : null, lastWord !== undefined && lastWord.type !== 'trail.closed', open.length),
+    }),
+  );
+  const lastSegment = sqlite.prepare("select event from trail where ref = ? and type = 'body.segment' order by seq desc limit 1");
+  for (const r of open) {
+    // Chunks are stored only with the writes that commit to them: the last segment (if any) commits to every stored chunk, with
+    // the sizes, truncation and withholding only the recorder knew; without one, the chunks stored with the begin are all there is.
+    const segment = lastSegment.get(r.id) as { event: string } | undefined;
+    const bodies = segment
+      ? (JSON.parse(segment.event) as { bodies: BodyCommitments }).bodies
+      : commitmentsOf(chunkStmt.all(r.begin_seq) as { stream: RecordedStream; t_us: number; data: Buffer }[]);
+    const completion = { status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0, error: { code: 'REQUEST_ABANDONED', message: 'the gateway stopped before the request completed' }, completedAt: new Date(time) };
+    writes.push(writer.completeWith(r.id, completion, { type: 'request.abandoned', ref: r.id, time, text: abandonedEvent(r.id, 'gateway stopped', bodies) }));
+  }
+  if (t.signer) {
+    const announced = sqlite.prepare("select 1 from trail where type = 'trail.key' and ref = ?").get(t.signer.keyId);
+    if (!announced) writes.push(writer.append({ type: 'trail.key', ref: t.signer.keyId, time, text: keyEvent(time, t.signer.keyId, t.signer.publicKeySpki) }));
+    writes.push(writer.checkpoint());
+  }
+  await Promise.all(writes);
+}
+
+/** What the chunks an abandoned request left with its begin commit to, per stream (no segment was written). */
+function commitmentsOf(chunks: readonly { stream: RecordedStream; t_us: number; data: Buffer }[]): BodyCommitments | undefined {
+  if (chunks.length === 0) return undefined;
+  const digests = new Map<RecordedStream, BodyDigest>();
+  for (const c of chunks) {
+    let d = digests.get(c.stream);
+    if (!d) digests.set(c.stream, (d = new BodyDigest()));
+    d.update(c.t_us, c.data);
+  }
+  const out: BodyCommitments = {};
+  for (const [stream, d] of digests) out[stream] = { chunks: d.chunks, recordedBytes: d.bytes, totalBytes: d.bytes, truncated: false, digest: d.hex() };
+  return out;
 }
 
 /** A read-only connection cannot migrate: refuse a store whose schema is missing or older than this code. */

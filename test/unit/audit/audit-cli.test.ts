@@ -1,30 +1,18 @@
 /** `bin/sluice audit list|show` against a store filled here (the CLI opens it read-only). */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openSqliteAuditStore } from '../../../src/store/sqlite/open-sqlite-audit-store.ts';
 import type { AuditBegin } from '../../../src/audit/types.ts';
 import { auditEntry } from '../store/audit-store.conformance.ts';
+import { runSluice, type CliResult } from './run-sluice.ts';
 
-const sluice = fileURLToPath(new URL('../../../bin/sluice', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sluice-audit-cli-'));
 const db = join(dir, 'sluice.db');
-const run = promisify(execFile);
 
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(sluice, args, { cwd: dir });
-    return { stdout, stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
+const cli = (...args: string[]): Promise<CliResult> => runSluice(dir, args);
 
 const now = Date.now();
 const ago = (min: number): Partial<AuditBegin> => ({ time: new Date(now - min * 60_000) });
@@ -144,7 +132,35 @@ test('audit errors: unknown id, bad filters, missing store', async () => {
   const nostore = await cli('audit', 'list', '--db', join(dir, 'absent.db'));
   assert.equal(nostore.code, 2);
   assert.match(nostore.stderr, /absent\.db.*\[STORE_UNAVAILABLE\]/);
-  const cfg = join(dir, 'sluice.yaml');
-  writeFileSync(cfg, `store:\n  sqlite:\n    path: ${db}\n`);
-  assert.equal(idsIn((await cli('audit', 'list', '-c', cfg, '--verb', 'delete')).stdout)[0], delProd.id.slice(0, 8), 'store path from the configuration');
+  const badId = await cli('audit', 'show', 'not-an-id!', '--db', db);
+  assert.equal(badId.code, 2);
+  assert.match(badId.stderr, /not an audit record id.*\[AUDIT_QUERY_INVALID\]/);
+});
+
+test('audit list --db takes the new filters: group, connection, resource, code, text, since today', async () => {
+  const ids = async (...args: string[]): Promise<string[]> => idsIn((await cli('audit', 'list', '--db', db, ...args)).stdout);
+  const short = (...es: AuditBegin[]): string[] => es.map((e) => e.id.slice(0, 8));
+  assert.deepEqual(await ids('--group', 'oncall'), short(delProd, getDev, old));
+  assert.deepEqual(await ids('--group', 'on'), []);
+  assert.deepEqual(await ids('--connection', 'demo', '--user', 'ci-bot'), short(botList));
+  assert.deepEqual(await ids('--resource', 'pods', '--verb', 'delete'), short(delProd));
+  assert.deepEqual(await ids('--code', 'authn.failed'), short(authnFailed));
+  assert.deepEqual(await ids('--text', 'SECRETS'), short(authnFailed));
+  const today = await ids('--since', 'today');
+  const midnight = new Date();
+  midnight.setUTCHours(0, 0, 0, 0);
+  const expected = [authnFailed, botList, delProd, getDev, old].filter((e) => e.time.getTime() >= midnight.getTime());
+  assert.deepEqual(today, short(...expected));
+  for (const bad of [['--code', 'nope'], ['--text', ''], ['--resource', 'a/b/c'], ['--group', 'x'.repeat(300)]]) {
+    const r = await cli('audit', 'list', '--db', db, ...bad);
+    assert.equal(r.code, 2, bad.join(' '));
+    assert.match(r.stderr, /\[AUDIT_QUERY_INVALID\]/, bad.join(' '));
+  }
+});
+
+test('without --db the CLI reads through the control API, and needs a token for it', async () => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SLUICE_')));
+  const r = await runSluice(dir, ['audit', 'list', '--user', 'bob'], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no access token.*\[AUTHN_MISSING\]/);
 });

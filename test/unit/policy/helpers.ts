@@ -1,4 +1,6 @@
 /** Builders for policy unit tests: principals, Kubernetes request attributes, inline policies. */
+import assert from 'node:assert/strict';
+import { SluiceError } from '../../../src/core/errors.ts';
 import type { Principal } from '../../../src/core/principal.ts';
 import type { KubernetesRequestAttributes } from '../../../src/core/request.ts';
 import { parsePolicies } from '../../../src/policy/load-policies.ts';
@@ -33,4 +35,16 @@ export function nonResource(path: string, verb = 'get'): KubernetesRequestAttrib
 /** Compile YAML policy text (one file). */
 export function policy(yaml: string, source = 'test.yaml'): PolicySet {
   return parsePolicies([{ source, text: yaml }]);
+}
+
+/** The message of the SluiceError (POLICY_INVALID unless told) that `fn` throws; fails when it throws none. */
+export function problemsOf(fn: () => unknown, code = 'POLICY_INVALID'): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof SluiceError);
+    assert.equal(e.code, code);
+    return e.message;
+  }
+  assert.fail(`expected ${code}`);
 }

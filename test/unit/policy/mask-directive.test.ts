@@ -4,24 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SluiceError } from '../../../src/core/errors.ts';
 import { decide, type ActiveGrant } from '../../../src/policy/decide.ts';
 import { parseTestCases, runTestCases } from '../../../src/policy/policy-test.ts';
-import { policy, principal, req } from './helpers.ts';
+import { policy, principal, problemsOf, req } from './helpers.ts';
 
 const alice = principal('alice', ['sre']);
 const bob = principal('bob', ['developers']);
-
-function problemsOf(fn: () => unknown, code = 'POLICY_INVALID'): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SluiceError);
-    assert.equal(e.code, code);
-    return e.message;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 const SRE = `
 rules:

@@ -42,7 +42,7 @@ test('`sluice policy test policies/demo` exits 0 and prints a summary', async ()
 test('`sluice policy check` prints the rule count; invalid files exit 2 with line-numbered problems', async () => {
   const { out, code } = await cli('policy', 'check', 'policies/demo');
   assert.equal(code, 0);
-  assert.match(out, /^\d+ rules valid \(7 files\)\n$/);
+  assert.match(out, /^\d+ rules valid \(8 files\)\n$/);
   const dir = await mkdtemp(join(tmpdir(), 'sluice-check-'));
   try {
     await writeFile(join(dir, 'bad.yaml'), '- id: x\n  effect: allow\n  verbs: [get]\n');

@@ -244,6 +244,105 @@ export function auditStoreConformance(name: string, open: () => Promise<AuditSto
       assert.equal(p2.next, undefined);
     });
 
+    test('group filter: one element of principal.groups, exactly', async () => {
+      const dev = auditEntry({ minute: 1 }); // alice: dev, oncall
+      const tricky = auditEntry({ minute: 2, principal: { ...alice, subject: 'u-2', username: 'eve', groups: ['dev-ops', 'x","dev', 'Oncall', '100%_\\'] } });
+      const none = auditEntry({ minute: 3, principal: bot });
+      const failed: AuditBegin = { ...auditEntry({ minute: 4 }), code: 'authn.failed', principal: null };
+      for (const e of [dev, tricky, none, failed]) await store.insert(e);
+      const ids = async (group: string): Promise<string[]> => (await store.list({ group })).records.map((r) => r.id);
+      assert.deepEqual(await ids('dev'), [dev.id], 'not dev-ops, not a "dev" inside another element');
+      assert.deepEqual(await ids('oncall'), [dev.id], 'case-sensitive');
+      assert.deepEqual(await ids('Oncall'), [tricky.id]);
+      assert.deepEqual(await ids('x","dev'), [tricky.id]);
+      assert.deepEqual(await ids('100%_\\'), [tricky.id]);
+      assert.deepEqual(await ids('%'), []);
+      assert.deepEqual(await ids('de'), []);
+      assert.deepEqual(await ids('["dev","oncall"]'), []);
+      assert.deepEqual((await store.list({ group: 'dev', user: 'alice' })).records.map((r) => r.id), [dev.id]);
+    });
+
+    test('resource filter: a resource with its subresources, or one subresource', async () => {
+      const pod = auditEntry({ minute: 1 });
+      const exec = auditEntry({ minute: 2 });
+      exec.attributes = { ...exec.attributes!, subresource: 'exec' };
+      const log = auditEntry({ minute: 3 });
+      log.attributes = { ...log.attributes!, subresource: 'log' };
+      const deploy = auditEntry({ minute: 4 });
+      deploy.attributes = { ...deploy.attributes!, apiGroup: 'apps', resource: 'deployments' };
+      const nonResource = auditEntry({ minute: 5 });
+      nonResource.attributes = { ...nonResource.attributes!, isResourceRequest: false, resource: '', name: '', namespace: '', path: '/version' };
+      for (const e of [pod, exec, log, deploy, nonResource]) await store.insert(e);
+      const ids = async (resource: string): Promise<string[]> => (await store.list({ resource })).records.map((r) => r.id);
+      assert.deepEqual(await ids('pods'), [log.id, exec.id, pod.id]);
+      assert.deepEqual(await ids('pods/exec'), [exec.id]);
+      assert.deepEqual(await ids('pods/log'), [log.id]);
+      assert.deepEqual(await ids('deployments'), [deploy.id]);
+      assert.deepEqual(await ids('pod'), [], 'exact, not a prefix');
+      assert.deepEqual(await ids('pods/ex'), []);
+      assert.deepEqual(await ids('%'), []);
+    });
+
+    test('text filter: case-insensitive substring of path or query, exec commands in their query encoding', async () => {
+      const get = auditEntry({ minute: 1 }); // path /api/v1/namespaces/dev/pods/web-1, query pretty=true
+      const exec = auditEntry({ minute: 2, path: '/api/v1/namespaces/dev/pods/web-1/exec', query: 'command=cat&command=%2Fetc%2Fpasswd&container=app&stdout=true' });
+      const sh = auditEntry({ minute: 3, path: '/api/v1/namespaces/dev/pods/db-0/exec', query: 'command=sh&command=-c&command=rm+-rf+%2Ftmp%2Fx&stdin=true' });
+      const odd = auditEntry({ minute: 4, path: '/api/v1/namespaces/dev/configmaps/100%_done', query: 'labelSelector=a%3Db' });
+      for (const e of [get, exec, sh, odd]) await store.insert(e);
+      const ids = async (text: string): Promise<string[]> => (await store.list({ text })).records.map((r) => r.id);
+      assert.deepEqual(await ids('WEB-1'), [exec.id, get.id], 'path, case-insensitive');
+      assert.deepEqual(await ids('pretty'), [get.id], 'query');
+      assert.deepEqual(await ids('/etc/passwd'), [exec.id], 'an exec argument in its query encoding');
+      assert.deepEqual(await ids('passwd'), [exec.id]);
+      assert.deepEqual(await ids('cat /etc/passwd'), [exec.id], 'separate arguments');
+      assert.deepEqual(await ids('rm -rf /tmp'), [sh.id], 'one argument with spaces');
+      assert.deepEqual(await ids('-c rm'), [sh.id]);
+      assert.deepEqual(await ids('100%_'), [odd.id], '% and _ are plain characters');
+      assert.deepEqual(await ids('%'), [odd.id, sh.id, exec.id], 'a literal %, in the path or an encoded query');
+      assert.deepEqual(await ids('_'), [odd.id]);
+      assert.deepEqual(await ids('100__'), []);
+      assert.deepEqual(await ids('\\'), [], 'the escape character is a plain character too');
+      assert.deepEqual(await ids("' or 1=1 --"), []);
+      assert.deepEqual(await ids('nothing-like-this'), []);
+      assert.deepEqual((await store.list({ text: 'exec', namespace: 'dev', limit: 1 })).records.map((r) => r.id), [sh.id], 'combines with other filters');
+    });
+
+    test('principal filter: exact issuer and subject, whatever the username', async () => {
+      const mine = auditEntry({ minute: 1 });
+      const renamed = auditEntry({ minute: 2, principal: { ...alice, username: 'alice2' } });
+      const otherIssuer = auditEntry({ minute: 3, principal: { ...alice, issuer: 'https://other.example' } });
+      const otherSubject = auditEntry({ minute: 4, principal: { ...alice, subject: 'u-1x' } });
+      const anonymous: AuditBegin = { ...auditEntry({ minute: 5 }), code: 'authn.failed', principal: null };
+      for (const e of [mine, renamed, otherIssuer, otherSubject, anonymous]) await store.insert(e);
+      const ids = async (f: Parameters<AuditStore['list']>[0]): Promise<string[]> => (await store.list(f)).records.map((r) => r.id);
+      assert.deepEqual(await ids({ principal: { issuer: alice.issuer, subject: alice.subject } }), [renamed.id, mine.id]);
+      assert.deepEqual(await ids({ principal: { issuer: alice.issuer, subject: alice.subject }, user: 'alice' }), [mine.id]);
+      assert.deepEqual(await ids({ principal: { issuer: 'https://other.example', subject: 'u-1' } }), [otherIssuer.id]);
+      assert.deepEqual(await ids({ principal: { issuer: alice.issuer, subject: 'u-%' } }), []);
+    });
+
+    test('bad text filters are AUDIT_QUERY_INVALID: too long, control characters, malformed', async () => {
+      const long = 'x'.repeat(257);
+      for (const f of [
+        { user: long },
+        { group: long },
+        { text: long },
+        { namespace: 'dev\nprod' },
+        { text: 'a\u0000b' },
+        { group: 'dev\u007f' },
+        { text: '' },
+        { resource: 'pods/exec/x' },
+        { resource: '/pods' },
+        { resource: 'pods exec' },
+        { decision: 'maybe' as 'allow' },
+        { principal: { issuer: '', subject: 'u-1' } },
+        { principal: { issuer: 'https://idp.example', subject: 'x'.repeat(257) } },
+      ]) {
+        await rejectsWith(store.list(f), 'AUDIT_QUERY_INVALID');
+      }
+      assert.deepEqual((await store.list({ text: 'x'.repeat(256) })).records, [], 'at the cap is fine');
+    });
+
     test('bad filters are AUDIT_QUERY_INVALID', async () => {
       await rejectsWith(store.list({ limit: 0 }), 'AUDIT_QUERY_INVALID');
       await rejectsWith(store.list({ limit: 1001 }), 'AUDIT_QUERY_INVALID');

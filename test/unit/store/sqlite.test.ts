@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { auditStoreConformance, auditEntry } from './audit-store.conformance.ts';
+import { trailConformance } from './trail.conformance.ts';
 import { openSqliteAuditStore } from '../../../src/store/sqlite/open-sqlite-audit-store.ts';
 import { SQLITE_MIGRATIONS } from '../../../src/store/sqlite/migrations.ts';
 import { SluiceError } from '../../../src/core/errors.ts';
@@ -15,6 +16,7 @@ let n = 0;
 
 auditStoreConformance('sqlite (file)', () => openSqliteAuditStore({ path: join(dir, `c${++n}`, 'sluice.db') }));
 auditStoreConformance('sqlite (:memory:)', () => openSqliteAuditStore({ path: ':memory:' }));
+trailConformance('sqlite (file)', () => openSqliteAuditStore({ path: join(dir, `t${++n}`, 'sluice.db') }));
 
 const unavailable = (e: unknown): boolean => {
   assert.ok(e instanceof SluiceError, String(e));

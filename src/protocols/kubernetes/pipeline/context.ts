@@ -29,6 +29,8 @@ export interface KubernetesDeps {
   limits: { maxRequestBodyBytes: number; maxBodyDepth: number };
   /** Inline masking of responses; absent when `masking.enabled` is false. */
   masking?: Masking;
+  /** Record exec/attach sessions (config `recording.enabled`; default true). */
+  recordSessions?: boolean;
   now?: () => Date;
 }
 

@@ -1,0 +1,62 @@
+/**
+ * Reads of the trail (ADR 0002), dialect-neutral (Kysely): events in seq order, page by page
+ * (keyset on seq, so a long verification never holds one huge result), a record's recorded
+ * chunks, and where verification of a range starts (the newest checkpoint at or before it).
+ */
+import type { Kysely } from 'kysely';
+import type { RecordedChunk, RecordedStream } from '../../audit/types.ts';
+import type { StoredTrailEvent, TrailRange } from '../audit-store.ts';
+import type { StoreDatabase } from './schema.ts';
+
+const PAGE = 5000;
+
+/** PostgreSQL returns BIGINT as a string and BYTEA as a Buffer; SQLite numbers and Buffers. */
+const num = (v: number | string): number => Number(v);
+
+export async function* readTrail(db: Kysely<StoreDatabase>, range: TrailRange = {}): AsyncGenerator<StoredTrailEvent> {
+  let after = (range.fromSeq ?? 1) - 1;
+  const last = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+  for (;;) {
+    const rows = await db
+      .selectFrom('trail')
+      .select(['seq', 'chain', 'type', 'ref', 'time', 'event', 'hash'])
+      .where('seq', '>', after)
+      .where('seq', '<=', last)
+      .orderBy('seq')
+      .limit(PAGE)
+      .execute();
+    for (const r of rows) {
+      yield { seq: num(r.seq), chain: r.chain, type: r.type, ref: r.ref, time: num(r.time), event: r.event, hash: Buffer.from(r.hash).toString('hex') };
+    }
+    if (rows.length < PAGE) return;
+    after = num(rows.at(-1)!.seq);
+  }
+}
+
+export async function readTrailOf(db: Kysely<StoreDatabase>, id: string): Promise<StoredTrailEvent[]> {
+  const rows = await db.selectFrom('trail').select(['seq', 'chain', 'type', 'ref', 'time', 'event', 'hash']).where('ref', '=', id).orderBy('seq').execute();
+  return rows.map((r) => ({ seq: num(r.seq), chain: r.chain, type: r.type, ref: r.ref, time: num(r.time), event: r.event, hash: Buffer.from(r.hash).toString('hex') }));
+}
+
+export async function readChunks(db: Kysely<StoreDatabase>, id: string): Promise<RecordedChunk[]> {
+  const rows = await db
+    .selectFrom('trail_chunk')
+    .innerJoin('audit_events', 'audit_events.begin_seq', 'trail_chunk.begin_seq')
+    .select(['trail_chunk.stream', 'trail_chunk.t_us', 'trail_chunk.data'])
+    .where('audit_events.id', '=', id)
+    .orderBy('trail_chunk.n')
+    .execute();
+  return rows.map((r) => ({ stream: r.stream as RecordedStream, tUs: num(r.t_us), data: Buffer.from(r.data) }));
+}
+
+export async function checkpointAtOrBefore(db: Kysely<StoreDatabase>, seq: number): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('trail')
+    .select('seq')
+    .where('type', '=', 'trail.checkpoint')
+    .where('seq', '<=', seq)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? num(row.seq) : undefined;
+}
