@@ -26,6 +26,8 @@ import { openSqliteAuditStore } from '../src/store/sqlite/open-sqlite-audit-stor
 import { keyIdOf, parseTrustedKeys, publicKeyPem, type TrailSigner } from '../src/audit/trail/signing-key.ts';
 import { verifyTrail } from '../src/audit/trail/verify-trail.ts';
 import { BodyDigest } from '../src/audit/trail/body-digest.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditCompletion } from '../src/audit/types.ts';
 import { percentile } from './latency.ts';
 import { GET_PATH, stopProcess, type BenchWorld, type Target } from './world.ts';
 
@@ -48,6 +50,8 @@ function signer(): TrailSigner {
 const BODY = Buffer.alloc(2048, 'x');
 
 export interface AppendResult {
+  /** `get`: one write per request (record, outcome and chunk together, as the gateway writes a read answered whole); `write`: the begin awaited, then the outcome (writes, exec, streams). */
+  path: 'get' | 'write';
   targetEventsPerSecond: number;
   eventsPerSecond: number;
   waitP50: number;
@@ -55,42 +59,47 @@ export interface AppendResult {
   requests: number;
 }
 
-/** Open loop at `requestsPerSecond` (two events each) for APPEND_SECONDS. */
-async function appendOpenLoop(dir: string, requestsPerSecond: number): Promise<AppendResult> {
-  const store = await openSqliteAuditStore({ path: join(dir, `append-${requestsPerSecond}`, 'sluice.db'), trail: { signer: signer() } });
+/** Open loop at `requestsPerSecond` (two events each) for APPEND_SECONDS; arrivals every millisecond, as a timer would deliver them. */
+async function appendOpenLoop(dir: string, path: AppendResult['path'], requestsPerSecond: number): Promise<AppendResult> {
+  const store = await openSqliteAuditStore({ path: join(dir, `append-${path}-${requestsPerSecond}`, 'sluice.db'), trail: { signer: signer() } });
   const waits: number[] = [];
   const inFlight = new Set<Promise<void>>();
+  const digest = new BodyDigest();
+  digest.update(100, BODY);
+  const recording = {
+    chunks: [{ n: 0, stream: 'response' as const, tUs: 100, data: BODY }],
+    bodies: { response: { chunks: 1, recordedBytes: BODY.length, totalBytes: BODY.length, truncated: false, digest: digest.hex() } },
+  };
+  const done = (): AuditCompletion => ({ status: 200, bytesIn: 0, bytesOut: BODY.length, durationMs: 1, completedAt: new Date() });
   const one = async (): Promise<void> => {
     const e = benchAuditEntry('bench');
     const t0 = performance.now();
+    if (path === 'get') {
+      await store.insert(e, done(), recording);
+      waits.push(performance.now() - t0);
+      return;
+    }
     await store.insert(e);
     waits.push(performance.now() - t0);
-    const d = new BodyDigest();
-    d.update(100, BODY);
-    await store.complete(
-      e.id,
-      { status: 200, bytesIn: 0, bytesOut: BODY.length, durationMs: 1, completedAt: new Date() },
-      { chunks: [{ n: 0, stream: 'response', tUs: 100, data: BODY }], bodies: { response: { chunks: 1, recordedBytes: BODY.length, totalBytes: BODY.length, truncated: false, digest: d.hex() } } },
-    );
+    await store.complete(e.id, done(), recording);
   };
   const started = performance.now();
   let issued = 0;
   const end = started + APPEND_SECONDS * 1000;
   while (performance.now() < end) {
-    // Issue what the schedule owes by now, then yield to the loop (the writer flushes per turn).
     const due = Math.floor(((performance.now() - started) / 1000) * requestsPerSecond);
     for (; issued < due; issued++) {
       const p = one();
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     }
-    await new Promise((r) => setImmediate(r));
+    await sleep(1);
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
   await store.close();
   waits.sort((a, b) => a - b);
-  return { targetEventsPerSecond: requestsPerSecond * 2, eventsPerSecond: (issued * 2) / elapsed, waitP50: percentile(waits, 50), waitP99: percentile(waits, 99), requests: issued };
+  return { path, targetEventsPerSecond: requestsPerSecond * 2, eventsPerSecond: (issued * 2) / elapsed, waitP50: percentile(waits, 50), waitP99: percentile(waits, 99), requests: issued };
 }
 
 export interface VerifyResult {
@@ -169,16 +178,21 @@ export interface RecordingBench {
   load: RecordingLoad;
 }
 
+async function storeFigures(dir: string, log: (m: string) => void): Promise<{ append: AppendResult[]; verify: VerifyResult }> {
+  const append: AppendResult[] = [];
+  for (const [path, rps] of [['get', 5_000], ['get', 10_000], ['get', 12_500], ['write', 5_000], ['write', 10_000]] as const) {
+    log(`trail: durable append (${path} path), open loop at ${rps * 2} events/s for ${APPEND_SECONDS} s…`);
+    append.push(await appendOpenLoop(dir, path, rps));
+  }
+  log(`trail: writing ${TRAIL_EVENTS} events, then verifying them from the store…`);
+  const verify = await verifyRate(dir);
+  return { append, verify };
+}
+
 export async function recordingBench(world: BenchWorld, log: (m: string) => void): Promise<RecordingBench> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-trail-'));
   try {
-    const append: AppendResult[] = [];
-    for (const rps of [5_000, 10_000, 15_000]) {
-      log(`trail: durable append, open loop at ${rps * 2} events/s for ${APPEND_SECONDS} s…`);
-      append.push(await appendOpenLoop(dir, rps));
-    }
-    log(`trail: writing ${TRAIL_EVENTS} events, then verifying them from the store…`);
-    const verify = await verifyRate(dir);
+    const { append, verify } = await storeFigures(dir, log);
     log(`recording on vs off: GET one pod, 32 connections, ${ROUNDS} rounds of ${LOAD_SECONDS} s each…`);
     const load = await recordingOnOff(world, log);
     return { append, verify, load };
@@ -191,21 +205,29 @@ const f0 = (n: number): string => n.toFixed(0);
 const f2 = (n: number): string => n.toFixed(2);
 
 export function recordingGoals(r: RecordingBench): [string, string, string, boolean][] {
-  const at20k = r.append.find((a) => a.targetEventsPerSecond === 20_000)!;
+  const at20k = r.append.find((a) => a.path === 'get' && a.targetEventsPerSecond === 20_000)!;
   return [
-    ['trail: durable append, open loop at 20,000 events/s', '≥ 20,000 events/s sustained', `${f0(at20k.eventsPerSecond)} events/s`, at20k.eventsPerSecond >= 19_800],
-    ['same: commit wait a request sees (begin durable)', '≤ 5 ms p99', `p50 ${f2(at20k.waitP50)} ms, p99 ${f2(at20k.waitP99)} ms`, at20k.waitP99 <= 5],
+    ['trail: durable append (GET path), open loop at 20,000 events/s', '≥ 20,000 events/s sustained', `${f0(at20k.eventsPerSecond)} events/s`, at20k.eventsPerSecond >= 19_800],
+    ['same: commit wait a request sees (record durable)', '≤ 5 ms p99', `p50 ${f2(at20k.waitP50)} ms, p99 ${f2(at20k.waitP99)} ms`, at20k.waitP99 <= 5],
     ['audit verify from the store', '≥ 100,000 events/s', `${f0(r.verify.eventsPerSecond)} events/s (${r.verify.events} events${r.verify.ok ? '' : ', FAILED'})`, r.verify.ok && r.verify.eventsPerSecond >= 100_000],
     ['recording on vs off, GET one pod at 32', '≤ 20 % fewer req/s', `${f2(r.load.ratio)}× (on ${f0(median(r.load.on))}, off ${f0(median(r.load.off))} req/s)`, r.load.ratio >= 0.8],
   ];
 }
 
 export function recordingResults(r: RecordingBench): string {
-  const lines = ['| open loop (events/s) | sustained events/s | requests | begin wait p50 ms | p99 ms |', '|---:|---:|---:|---:|---:|'];
-  for (const a of r.append) lines.push(`| ${a.targetEventsPerSecond} | ${f0(a.eventsPerSecond)} | ${a.requests} | ${f2(a.waitP50)} | ${f2(a.waitP99)} |`);
+  const lines = ['| path | open loop (events/s) | sustained events/s | requests | commit wait p50 ms | p99 ms |', '|---|---:|---:|---:|---:|---:|'];
+  for (const a of r.append) lines.push(`| ${a.path} | ${a.targetEventsPerSecond} | ${f0(a.eventsPerSecond)} | ${a.requests} | ${f2(a.waitP50)} | ${f2(a.waitP99)} |`);
   lines.push('', `Verify: ${r.verify.events} events written in ${r.verify.buildSeconds.toFixed(1)} s, verified in ${r.verify.verifySeconds.toFixed(2)} s (${f0(r.verify.eventsPerSecond)} events/s).`);
   lines.push('', `GET one pod at 32 connections, req/s per round — recording on: ${r.load.on.map(f0).join(', ')}; off: ${r.load.off.map(f0).join(', ')}.`);
   return lines.join('\n');
 }
 
-export const recordingMethod = `Trail and recording (issue #6, bench/recording.ts): durable append in open loop on the SQLite store (synchronous=full, group commit; each request a begin awaited until durable and an outcome with a 2 KiB response chunk), ${APPEND_SECONDS} s per rate; verify of a ${TRAIL_EVENTS}-event trail read back from the store with verifyTrail (the work of \`sluice audit verify --no-bodies\`); autocannon GET of one pod at 32 connections against two fresh gateways, recording on and off, ${ROUNDS} alternating rounds of ${LOAD_SECONDS} s, medians compared.`;
+export const recordingMethod = `Trail and recording (issue #6, bench/recording.ts): durable append in open loop on the SQLite store (synchronous=full, group commit, in this process; arrivals every millisecond), ${APPEND_SECONDS} s per rate, two events per request — the GET path writes the record, its outcome and a 2 KiB response chunk in one write, as the gateway does for a read answered whole; the write path awaits the durable begin, then writes the outcome with the chunk; the wait is from the write's call to its durable commit; verify of a ${TRAIL_EVENTS}-event trail read back from the store with verifyTrail (the work of \`sluice audit verify --no-bodies\`); autocannon GET of one pod at 32 connections against two fresh gateways, recording on and off, ${ROUNDS} alternating rounds of ${LOAD_SECONDS} s, medians compared.`;
+
+// Alone (`node --import tsx bench/recording.ts`): the in-process store figures only, printed.
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-2).join('/'))) {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-trail-'));
+  storeFigures(dir, (m) => console.log(m))
+    .then(({ append, verify }) => console.log(recordingResults({ append, verify, load: { on: [], off: [], ratio: NaN } })))
+    .finally(() => rmSync(dir, { recursive: true, force: true }));
+}

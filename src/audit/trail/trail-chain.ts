@@ -51,7 +51,7 @@ export class TrailChain {
 
   constructor(chain: string, state: ChainState | null, policy?: CheckpointPolicy) {
     this.chain = chain;
-    this.#state = state ?? { seq: 0, hash: ZERO_HASH, lastCheckpoint: null };
+    this.#state = state ? { ...state } : { seq: 0, hash: ZERO_HASH, lastCheckpoint: null };
     this.#policy = policy;
   }
 
@@ -78,10 +78,13 @@ export class TrailChain {
   }
 
   append(e: PendingEvent): AppendedEvent {
-    const seq = this.#state.seq + 1;
-    const hash = chainHash(this.chain, seq, this.#state.hash, e.text);
-    this.#state = { ...this.#state, seq, hash };
-    return { ...e, chain: this.chain, seq, hash };
+    const state = this.#state;
+    const seq = state.seq + 1;
+    const hash = chainHash(this.chain, seq, state.hash, e.text);
+    // On the writer's hot path: the state is this object's own (mark/restore copy it), so it is updated in place.
+    state.seq = seq;
+    state.hash = hash;
+    return { type: e.type, ref: e.ref, time: e.time, text: e.text, chain: this.chain, seq, hash };
   }
 
   /** True when the policy's event count since the last checkpoint is reached. */

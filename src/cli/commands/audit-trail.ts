@@ -68,7 +68,12 @@ async function openStore(o: StoreFlags): Promise<AuditStore> {
 async function trustedKeys(o: VerifyFlags): Promise<{ keys: Map<string, KeyObject>; note?: string }> {
   if (o.trustedKeys) return { keys: parseTrustedKeys(await readFile(o.trustedKeys, 'utf8')) };
   const file = (await loadConfig(o.config)).trail.signingKeyFile;
-  const { signer } = loadSigningKey(file);
+  let signer;
+  try {
+    ({ signer } = loadSigningKey(file));
+  } catch (e) {
+    throw new SluiceError('TRAIL_KEY_INVALID', `no --trusted-keys given, and the gateway's own key could not be read (${(e as Error).message}); pass --trusted-keys with the public key exported at setup (sluice audit keys export)`);
+  }
   return {
     keys: parseTrustedKeys(publicKeyPem(signer)),
     note: `trusting the gateway's own key ${signer.keyId} (${file}); an auditor passes --trusted-keys with the public key exported at setup`,

@@ -33,8 +33,16 @@ export async function* readTrail(db: Kysely<StoreDatabase>, range: TrailRange = 
   }
 }
 
+/** A record's events, through its begin's seq (the `rec` index; `ref` has none). */
 export async function readTrailOf(db: Kysely<StoreDatabase>, id: string): Promise<StoredTrailEvent[]> {
-  const rows = await db.selectFrom('trail').select(['seq', 'chain', 'type', 'ref', 'time', 'event', 'hash']).where('ref', '=', id).orderBy('seq').execute();
+  const record = await db.selectFrom('audit_events').select('begin_seq').where('id', '=', id).executeTakeFirst();
+  if (!record || record.begin_seq === null) return [];
+  const rows = await db
+    .selectFrom('trail')
+    .select(['seq', 'chain', 'type', 'ref', 'time', 'event', 'hash'])
+    .where('rec', '=', record.begin_seq)
+    .orderBy('seq')
+    .execute();
   return rows.map((r) => ({ seq: num(r.seq), chain: r.chain, type: r.type, ref: r.ref, time: num(r.time), event: r.event, hash: Buffer.from(r.hash).toString('hex') }));
 }
 

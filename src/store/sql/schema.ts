@@ -64,6 +64,8 @@ export interface TrailTable {
   chain: string;
   type: string;
   ref: string | null;
+  /** seq of the record's begin event (own seq for begins and one-shot records); null for the trail's own events. */
+  rec: number | null;
   time: number;
   /** Canonical JSON, hashed verbatim. */
   event: string;

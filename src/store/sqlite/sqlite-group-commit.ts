@@ -157,7 +157,7 @@ export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteG
   const completeStmt = sqlite.prepare(COMPLETE_SQL);
   const openSeqStmt = sqlite.prepare('select begin_seq from audit_events where id = ? and completed_at is null');
   const headStmt = sqlite.prepare('select seq, chain, hash from trail order by seq desc limit 1');
-  const trailStmt = sqlite.prepare('insert into trail (seq, chain, type, ref, time, event, hash) values (?, ?, ?, ?, ?, ?, ?)');
+  const trailStmt = sqlite.prepare('insert into trail (seq, chain, type, ref, rec, time, event, hash) values (?, ?, ?, ?, ?, ?, ?, ?)');
   const chunkStmt = sqlite.prepare('insert into trail_chunk (begin_seq, stream, n, t_us, data) values (?, ?, ?, ?, ?)');
   const cutStmt = sqlite.prepare("select seq from trail where type = 'trail.checkpoint' and time <= ? order by seq desc limit 1");
   const firstStmt = sqlite.prepare('select seq from trail order by seq limit 1');
@@ -217,10 +217,17 @@ export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteG
         }, (opts.checkpointSeconds ?? 60) * 1000).unref()
       : undefined;
 
-  const appendEvent = (e: PendingEvent): number => {
+  /** Append one event; `rec` is the seq of the record's begin it belongs to ('self' for a begin, null for the trail's own). */
+  const appendEvent = (e: PendingEvent, rec: number | 'self' | null): number => {
     const a = chain.append(e);
-    trailStmt.run(a.seq, a.chain, a.type, a.ref, a.time, a.text, a.hash);
+    trailStmt.run(a.seq, a.chain, a.type, a.ref, rec === 'self' ? a.seq : rec, a.time, a.text, a.hash);
     return a.seq;
+  };
+  const appendCheckpoint = (): string | undefined => {
+    const cp = chain.checkpoint();
+    if (!cp) return undefined;
+    trailStmt.run(cp.seq, cp.chain, cp.type, cp.ref, null, cp.time, cp.text, cp.hash);
+    return cp.text;
   };
   const storeChunks = (beginSeq: number, chunks: readonly NumberedChunk[]): void => {
     for (const c of chunks) chunkStmt.run(beginSeq, c.stream, c.n, c.tUs, c.data);
@@ -244,7 +251,7 @@ export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteG
     if (bodiesCut !== undefined) chunks += pruneChunksStmt.run(bodiesCut).changes;
     if (events === 0 && chunks === 0) return false;
     const time = (opts.now ?? Date.now)();
-    appendEvent({ type: 'trail.pruned', ref: null, time, text: prunedEvent(time, beforeSeq, events, chunks) });
+    appendEvent({ type: 'trail.pruned', ref: null, time, text: prunedEvent(time, beforeSeq, events, chunks) }, null);
     return true;
   };
 
@@ -331,23 +338,20 @@ export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteG
       try {
         switch (op.kind) {
           case 'insert':
-            for (const e of op.events) appendEvent(e);
+            op.events.forEach((e, i) => appendEvent(e, i === 0 ? 'self' : beginSeq!));
             storeChunks(beginSeq!, op.chunks);
             break;
           case 'complete':
           case 'segment':
-            appendEvent(op.event);
+            appendEvent(op.event, beginSeq ?? null);
             if (beginSeq !== undefined) storeChunks(beginSeq, op.chunks);
             break;
           case 'append':
-            appendEvent(op.event);
+            appendEvent(op.event, null);
             break;
           case 'checkpoint': {
-            const cp = chain.checkpoint();
-            if (cp) {
-              trailStmt.run(cp.seq, cp.chain, cp.type, cp.ref, cp.time, cp.text, cp.hash);
-              signed.push(cp.text);
-            }
+            const text = appendCheckpoint();
+            if (text) signed.push(text);
             break;
           }
           case 'prune':
@@ -361,11 +365,7 @@ export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteG
       }
     }
     try {
-      if (chain.checkpointDue()) {
-        const cp = chain.checkpoint()!;
-        trailStmt.run(cp.seq, cp.chain, cp.type, cp.ref, cp.time, cp.text, cp.hash);
-        signed.push(cp.text);
-      }
+      if (chain.checkpointDue()) signed.push(appendCheckpoint()!);
       commit.run();
     } catch (e) {
       abort(e);
