@@ -34,6 +34,7 @@ export async function openAudit(cfg: Pick<Config, 'store' | 'trail' | 'recording
   const signer = cfg.store.sqlite.path === ':memory:' ? ephemeralSigner() : signerFromFile(cfg.trail.signingKeyFile, opts.log);
   const store = await openSqliteAuditStore({
     ...cfg.store.sqlite,
+    onCheckpointError: (message) => opts.log.warn({ err: message }, 'WAL checkpoint failed; retrying (the WAL grows meanwhile)'),
     trail: {
       signer,
       checkpointEvents: cfg.trail.checkpointEvents,

@@ -9,7 +9,8 @@
  *   power loss. Outcomes resolve at commit and are synced right after, without waiting.
  * - `normal`: no fsync at commit (only at checkpoints); a committed record survives a crash of the
  *   process, but the last transactions may be lost on power loss or an OS crash.
- * WAL keeps readers (`sluice audit list`) from blocking the writer.
+ * WAL keeps readers (`sluice audit list`) from blocking the writer; WAL checkpoints run in a
+ * thread of their own (wal-checkpointer.ts), never inside the writer's commits.
  *
  * Writes (`insert`, `complete`) go through group commit (sqlite-group-commit.ts): every write
  * queued in one turn of the event loop is committed in one transaction — one fsync — and each
@@ -26,6 +27,7 @@ import type { StoreDatabase } from '../sql/schema.ts';
 import { createSqlAuditStore } from '../sql/create-sql-audit-store.ts';
 import { SQLITE_MIGRATIONS, sqliteMigrationProvider } from './migrations.ts';
 import { createSqliteGroupCommit, type SqliteGroupCommit } from './sqlite-group-commit.ts';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
 import type { RecordedStream } from '../../audit/types.ts';
 import type { TrailSigner } from '../../audit/trail/signing-key.ts';
 import { BodyDigest } from '../../audit/trail/body-digest.ts';
@@ -40,6 +42,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** `full` (default): commits survive power loss; `normal`: they survive a crash of the process only (see above). */
   synchronous?: SqliteSynchronous;
+  /** A WAL checkpoint in the background thread failed (it is retried; the WAL grows meanwhile). */
+  onCheckpointError?: (message: string) => void;
   /** The trail's checkpoints (ADR 0002): the gateway's signing key and how often; without a signer, no checkpoints. */
   trail?: TrailWriterOptions;
 }
@@ -115,8 +119,14 @@ export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<Sq
   if (readonly) return { ...store, trail, prune: () => Promise.reject(storeUnavailable('prune', new Error('the store is open for reading only'))) };
   const syncWal = !inMemory && (opts.synchronous ?? 'full') === 'full' ? `${sqlite.name}-wal` : undefined;
   let writer: SqliteGroupCommit;
+  let checkpointer: WalCheckpointer | undefined;
   try {
     writer = createSqliteGroupCommit(sqlite, { isUniqueViolation, ...(syncWal ? { syncWal } : {}), ...opts.trail });
+    // Checkpoints run in a thread of their own, not inside the writer's commits (wal-checkpointer.ts).
+    if (!inMemory) {
+      sqlite.pragma('wal_autocheckpoint = 0');
+      checkpointer = startWalCheckpointer(sqlite.name, { busyTimeoutMs: opts.busyTimeoutMs ?? 5000, ...(opts.onCheckpointError ? { onError: opts.onCheckpointError } : {}) });
+    }
     await openTrail(sqlite, writer, opts.trail ?? {});
   } catch (e) {
     await store.close().catch(() => undefined);
@@ -145,6 +155,7 @@ export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<Sq
       const closing = Promise.all([writer.append({ type: 'trail.closed', ref: null, time: now(), text: closedEvent(now()) }), writer.checkpoint()]);
       await writer.close();
       await closing.catch(() => undefined);
+      await checkpointer?.close();
       closed = true;
       await store.close();
     },

@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -219,5 +219,27 @@ test('retention deletes whole checkpoint ranges: the trail then starts at a sign
   const report = await verifyTrail(kept, { trustedKeys: parseTrustedKeys(publicKeyPem(signer)) });
   assert.equal(report.ok, true, report.failure?.message);
   assert.equal(await store.prune(new Date(clock - 30 * 86_400_000), undefined), false, 'nothing more to prune');
+  await store.close();
+});
+
+test('WAL checkpoints run in the background thread: the database file itself catches up while the store stays open', async () => {
+  const path = dbPath();
+  const store = await openSqliteAuditStore({ path });
+  const e = auditEntry();
+  await store.insert(e, done);
+  const copy = `${path}.copy`;
+  let found = false;
+  for (let i = 0; i < 100 && !found; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    copyFileSync(path, copy); // the main file only: what is still in the WAL is not in it
+    const db = new Database(copy);
+    try {
+      found = db.prepare('select 1 from audit_events where id = ?').get(e.id) !== undefined;
+    } catch {
+      found = false; // not even the tables have reached the file yet
+    }
+    db.close();
+  }
+  assert.equal(found, true, 'the record reached the database file without the writer checkpointing');
   await store.close();
 });
