@@ -29,7 +29,7 @@ import { BodyDigest } from '../src/audit/trail/body-digest.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditCompletion } from '../src/audit/types.ts';
 import { percentile } from './latency.ts';
-import { GET_PATH, stopProcess, type BenchWorld, type Target } from './world.ts';
+import { GET_PATH, rssMb, stopProcess, type BenchWorld, type Target } from './world.ts';
 
 const num = (name: string, dflt: number): number => {
   const v = Number(process.env[name] ?? dflt);
@@ -136,6 +136,9 @@ export interface RecordingLoad {
   on: number[];
   off: number[];
   ratio: number;
+  /** Gateway RSS (MB) after the rounds, recording on and off. */
+  rssOn?: number;
+  rssOff?: number;
 }
 
 async function getLoad(t: Target): Promise<number> {
@@ -164,6 +167,8 @@ async function recordingOnOff(world: BenchWorld, log: (m: string) => void): Prom
       r.off.push(await getLoad(off));
       log(`recording round ${i + 1}/${ROUNDS}: on ${r.on.at(-1)!.toFixed(0)} req/s, off ${r.off.at(-1)!.toFixed(0)} req/s`);
     }
+    r.rssOn = rssMb(on.proc.pid!);
+    r.rssOff = rssMb(off.proc.pid!);
   } finally {
     await stopProcess(on.proc);
     await stopProcess(off.proc);
@@ -219,6 +224,7 @@ export function recordingResults(r: RecordingBench): string {
   for (const a of r.append) lines.push(`| ${a.path} | ${a.targetEventsPerSecond} | ${f0(a.eventsPerSecond)} | ${a.requests} | ${f2(a.waitP50)} | ${f2(a.waitP99)} |`);
   lines.push('', `Verify: ${r.verify.events} events written in ${r.verify.buildSeconds.toFixed(1)} s, verified in ${r.verify.verifySeconds.toFixed(2)} s (${f0(r.verify.eventsPerSecond)} events/s).`);
   lines.push('', `GET one pod at 32 connections, req/s per round — recording on: ${r.load.on.map(f0).join(', ')}; off: ${r.load.off.map(f0).join(', ')}.`);
+  if (r.load.rssOn !== undefined) lines.push(`Gateway RSS after the rounds: recording on ${f0(r.load.rssOn)} MB, off ${f0(r.load.rssOff ?? NaN)} MB.`);
   return lines.join('\n');
 }
 
