@@ -153,8 +153,9 @@ async function main(): Promise<void> {
     const jcsSorted = await perCall(200_000, () => canonicalJson(sortedOrder));
     const jcsRecorder = await perCall(200_000, () => canonicalJson(recorderOrder));
     const atMost = (t: Timing, goal: number): string => (t.cpu.max <= goal ? 'PASS' : 'FAIL');
-    rows.push(['canonicalJson, members already in order', `≤ ${JCS_GOAL_US} µs`, ...us(jcsSorted, 2), atMost(jcsSorted, JCS_GOAL_US)]);
-    rows.push(['canonicalJson, recorder field order (sorted by it)', `≤ ${JCS_GOAL_US} µs`, ...us(jcsRecorder, 2), atMost(jcsRecorder, JCS_GOAL_US)]);
+    // The writer's encoders (src/audit/trail/trail-events.ts) build members in canonical order: the first row is what a request costs.
+    rows.push(['canonicalJson, members already in order (as the writer builds them)', `≤ ${JCS_GOAL_US} µs`, ...us(jcsSorted, 2), atMost(jcsSorted, JCS_GOAL_US)]);
+    rows.push(['canonicalJson, members in another order (sorted by it)', '', ...us(jcsRecorder, 2), '']);
 
     const prev = Buffer.alloc(32, 7);
     rows.push(['chainHash', '', ...perSecond(await perCall(300_000, (i) => chainHash(CHAIN, i + 1, prev, text))), '']);

@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,7 @@ import type { Approval } from '../../src/approval/types.ts';
 import type { Principal } from '../../src/core/principal.ts';
 import { loadSigningKey, publicKeyPem } from '../../src/audit/trail/signing-key.ts';
 import { findResource } from '../../testing/kube-emulator/resources.ts';
+import { FAKE } from '../../testing/kube-emulator/store/seed.ts';
 import { runKubectl } from '../../testing/harness/index.ts';
 import { startGatewayWorld, type GatewayWorld } from '../../testing/harness/gateway-world.ts';
 
@@ -161,6 +162,26 @@ test('bob may see only his own records: not alice\'s exec', async () => {
   assert.ok(records.every((x) => x.principal?.username === 'bob'), records.map((x) => x.principal?.username).join(','));
   const other = await sluice('bob', ['audit', 'show', aliceExec]);
   assert.notEqual(other.code, 0);
+});
+
+test('SECURITY (Audit): no bearer token, agent credential or unmasked seed secret anywhere in the trail, its records or recorded chunks', async () => {
+  const agentToken = (await readFile(join(dir, 'gateway-sa.token'), 'utf8')).trim();
+  const sql = new Database(db, { readonly: true });
+  const texts: string[] = [];
+  for (const r of sql.prepare('select event from trail').all() as { event: string }[]) texts.push(r.event);
+  for (const r of sql.prepare('select data from trail_chunk').all() as { data: Buffer }[]) texts.push(r.data.toString('utf8'));
+  for (const r of sql.prepare('select * from audit_events').all() as Record<string, unknown>[]) texts.push(JSON.stringify(r));
+  sql.close();
+  assert.ok(texts.length > 50);
+  const all = texts.join('\n');
+  assert.doesNotMatch(all, /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/, 'no JWT (access tokens are JWTs)');
+  assert.doesNotMatch(all, /Bearer\s+[\w.~+/-]{16,}/i);
+  assert.ok(!all.includes(agentToken), "the gateway's own credential");
+  // The fake credentials the emulator seeds into Secrets and env (testing/kube-emulator/store/seed.ts), clear and base64:
+  // bob read them masked (get pods, get secret), so none may be in what was recorded.
+  for (const v of [FAKE.awsSecretAccessKey, FAKE.bearerToken, FAKE.serviceAccountToken, FAKE.dbPassword, FAKE.awsAccessKeyId]) {
+    assert.ok(!all.includes(v) && !all.includes(Buffer.from(v).toString('base64')), v);
+  }
 });
 
 test('the trail verifies; one flipped byte in the database fails verify at that event', async () => {
