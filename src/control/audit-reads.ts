@@ -5,6 +5,7 @@
  *       &resource=&decision=&approval=&code=&text=&limit=&before=     → {records, next?}
  *   GET /sluice/v1/audit/events/{id or unique prefix}                   → one record
  *   GET /sluice/v1/audit/export?<the same filters>&fromSeq=&toSeq=      → JSON Lines of the trail
+ *   GET /sluice/v1/audit/events/{id}/terminal[?unverified=true]         → a recorded exec/attach session
  *
  * Each read is a request decided by the gateway's policy — the same decide() as Kubernetes
  * requests, over the current (hot-reloaded) policy and the caller's active grants — as verb
@@ -19,6 +20,10 @@
  * trail cannot take it the answer is 503 AUDIT_UNAVAILABLE and nothing is returned (fail closed).
  * Records go out as `sluice audit show --json` prints them (src/audit/record-json.ts).
  *
+ * A terminal session (`sluice audit replay`) is `get` on `events/terminal` — a guarded operation
+ * that only a rule naming it grants — of a record the reader may see; its chunks are checked
+ * against the digests the trail commits to first (refused on a mismatch unless unverified=true).
+ *
  * The export (verb `list`, like the listing) streams the trail's events as JSON Lines
  * (src/audit/trail/export-trail.ts): those of the records the filter — and the reader's scope —
  * let through, with stub lines for everything else, so a scoped reader can verify their own
@@ -29,8 +34,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { auditFilterFromQuery, filterJson, type AuditQuery } from '../audit/audit-query.ts';
-import { recordJson, type AuditPageJson } from '../audit/record-json.ts';
-import type { AuditBegin, AuditError, AuditRecord, AuditRecorder } from '../audit/types.ts';
+import { recordJson, type AuditPageJson, type AuditRecordJson } from '../audit/record-json.ts';
+import type { AuditBegin, AuditError, AuditRecord, AuditRecorder, RecordedChunk, RecordedStream } from '../audit/types.ts';
+import { isTerminalSession } from '../audit/asciicast.ts';
+import { checkRecordedBodies, newestCommitment, type BodyCheckResult } from '../audit/trail/check-bodies.ts';
 import type { VerifiedPrincipal } from '../authn/principal-from-claims.ts';
 import { auditReadAttributes } from '../core/audit-read.ts';
 import type { Decision } from '../core/decision.ts';
@@ -45,7 +52,7 @@ import { sendJsonText } from './send-json.ts';
 /** What the audit routes need from the gateway. */
 export interface AuditReadDeps {
   /** Where records are read (the gateway's audit store). */
-  store: Pick<AuditStore, 'get' | 'list' | 'trail'>;
+  store: Pick<AuditStore, 'get' | 'list' | 'trail' | 'chunks' | 'trailOf'>;
   /** Where `audit.read` records are written (the gateway's recorder). */
   recorder: AuditRecorder;
   /** The policy in force now (read at each request: policies reload). */
@@ -58,6 +65,17 @@ export interface AuditReads {
   list(req: IncomingMessage, res: ServerResponse, principal: VerifiedPrincipal, path: string, query: URLSearchParams): Promise<void>;
   show(req: IncomingMessage, res: ServerResponse, principal: VerifiedPrincipal, path: string, rawId: string): Promise<void>;
   export(req: IncomingMessage, res: ServerResponse, principal: VerifiedPrincipal, path: string, query: URLSearchParams): Promise<void>;
+  terminal(req: IncomingMessage, res: ServerResponse, principal: VerifiedPrincipal, path: string, rawId: string, query: URLSearchParams): Promise<void>;
+}
+
+/** A recorded terminal session as `GET /sluice/v1/audit/events/{id}/terminal` answers it. */
+export interface TerminalJson {
+  record: AuditRecordJson;
+  /** Recorded chunks in order; `data` base64. */
+  chunks: { stream: RecordedStream; tUs: number; data: string }[];
+  /** The chunks match the digests the trail commits to. */
+  verified: boolean;
+  problem?: string;
 }
 
 /** Records `show` looks at when resolving a prefix: enough to name the ambiguity. */
@@ -78,10 +96,10 @@ export function createAuditReads(deps: AuditReadDeps & { log: Logger; now: () =>
   const { log, now } = deps;
 
   /** One read in progress: its decision, and how it is recorded when it ends. */
-  function begin(req: IncomingMessage, principal: VerifiedPrincipal, verb: 'get' | 'list', path: string, name?: string) {
+  function begin(req: IncomingMessage, principal: VerifiedPrincipal, verb: 'get' | 'list', path: string, name?: string, subresource?: string) {
     const time = now();
     const started = performance.now();
-    const attributes = auditReadAttributes(verb, path, name !== undefined ? { name } : {});
+    const attributes = auditReadAttributes(verb, path, { ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}) });
     const grants = deps.grants?.() ?? [];
     const policies = deps.policies();
     const decision = decide(principal, attributes, policies, grants.length ? { grants } : {});
@@ -187,6 +205,46 @@ export function createAuditReads(deps: AuditReadDeps & { log: Logger; now: () =>
   const scopeOf = (d: Decision, p: VerifiedPrincipal): Pick<AuditListFilter, 'principal'> =>
     d.auditScope === 'self' ? { principal: { issuer: p.issuer, subject: p.subject } } : {};
 
+  /**
+   * The record a `get` names (id or unique prefix), as far as the reader's scope lets them see
+   * it; refuses (recorded) with 404 otherwise — a record outside the scope is answered exactly
+   * like a missing one.
+   */
+  const visibleRecord = async (read: ReturnType<typeof begin>, principal: VerifiedPrincipal, rawId: string): Promise<{ record: AuditRecord; detail: Record<string, unknown> }> => {
+    const scope = read.decision.auditScope ? { scope: read.decision.auditScope } : {};
+    await authorize(read, { id: rawId.slice(0, 64) });
+    const id = rawId.trim().toLowerCase();
+    if (!/^[0-9a-f-]{1,36}$/.test(id)) {
+      return read.refuse(
+        new SluiceError('AUDIT_QUERY_INVALID', `${JSON.stringify(rawId.slice(0, 40))} is not an audit record id: give the id or a unique prefix of it (hex digits and dashes)`),
+        { id: rawId.slice(0, 64), ...scope },
+      );
+    }
+    const within = scopeOf(read.decision, principal);
+    const detail = { id, ...scope };
+    let found: AuditRecord | undefined;
+    let candidates: AuditRecord[] = [];
+    try {
+      if (UUID.test(id)) {
+        const r = await deps.store.get(id);
+        found = r && (!within.principal || (r.principal?.issuer === within.principal.issuer && r.principal.subject === within.principal.subject)) ? r : undefined;
+      } else {
+        candidates = (await deps.store.list({ idPrefix: id, limit: PREFIX_CANDIDATES, ...within })).records;
+        found = candidates.length === 1 ? candidates[0] : undefined;
+      }
+    } catch (e) {
+      return storeFailed(read, e, detail);
+    }
+    if (!found) {
+      const message =
+        candidates.length > 1
+          ? `audit record id prefix ${id} is ambiguous: it matches ${candidates.map((r) => r.id).join(', ')}${candidates.length === PREFIX_CANDIDATES ? ', …' : ''}`
+          : `no audit record ${id}${id.length < 36 ? '…' : ''} (or you may not see it)`;
+      return read.refuse(new ControlProblem(404, 'AUDIT_RECORD_NOT_FOUND', message), { ...detail, count: 0 });
+    }
+    return { record: found, detail };
+  };
+
   return {
     async list(req, res, principal, path, query) {
       const read = begin(req, principal, 'list', path);
@@ -237,38 +295,37 @@ export function createAuditReads(deps: AuditReadDeps & { log: Logger; now: () =>
 
     async show(req, res, principal, path, rawId) {
       const read = begin(req, principal, 'get', path, rawId.slice(0, 64));
-      const scope = read.decision.auditScope ? { scope: read.decision.auditScope } : {};
-      await authorize(read, { id: rawId.slice(0, 64) });
-      const id = rawId.trim().toLowerCase();
-      if (!/^[0-9a-f-]{1,36}$/.test(id)) {
-        return read.refuse(
-          new SluiceError('AUDIT_QUERY_INVALID', `${JSON.stringify(rawId.slice(0, 40))} is not an audit record id: give the id or a unique prefix of it (hex digits and dashes)`),
-          { id: rawId.slice(0, 64), ...scope },
-        );
+      const found = await visibleRecord(read, principal, rawId);
+      await read.answer(res, recordJson(found.record), { ...found.detail, id: found.record.id, count: 1 });
+    },
+
+    async terminal(req, res, principal, path, rawId, query) {
+      const read = begin(req, principal, 'get', path, rawId.slice(0, 64), 'terminal');
+      const { record, detail } = await visibleRecord(read, principal, rawId);
+      if (!isTerminalSession(record)) {
+        return read.refuse(new SluiceError('AUDIT_NOT_REPLAYABLE', `audit record ${record.id} is not an exec or attach session`), detail);
       }
-      const within = scopeOf(read.decision, principal);
-      const detail = { id, ...scope };
-      let found: AuditRecord | undefined;
-      let candidates: AuditRecord[] = [];
+      let chunks: RecordedChunk[];
+      let check: BodyCheckResult;
       try {
-        if (UUID.test(id)) {
-          const r = await deps.store.get(id);
-          found = r && (!within.principal || (r.principal?.issuer === within.principal.issuer && r.principal.subject === within.principal.subject)) ? r : undefined;
-        } else {
-          candidates = (await deps.store.list({ idPrefix: id, limit: PREFIX_CANDIDATES, ...within })).records;
-          found = candidates.length === 1 ? candidates[0] : undefined;
-        }
+        chunks = await deps.store.chunks(record.id);
+        check = checkRecordedBodies(record.id, newestCommitment(await deps.store.trailOf(record.id)), chunks);
       } catch (e) {
         return storeFailed(read, e, detail);
       }
-      if (!found) {
-        const message =
-          candidates.length > 1
-            ? `audit record id prefix ${id} is ambiguous: it matches ${candidates.map((r) => r.id).join(', ')}${candidates.length === PREFIX_CANDIDATES ? ', …' : ''}`
-            : `no audit record ${id}${id.length < 36 ? '…' : ''} (or you may not see it)`;
-        return read.refuse(new ControlProblem(404, 'AUDIT_RECORD_NOT_FOUND', message), { ...detail, count: 0 });
+      if (chunks.length === 0) {
+        return read.refuse(new SluiceError('AUDIT_NOT_REPLAYABLE', `nothing of session ${record.id} was recorded (recording off, or refused before it started)`), detail);
       }
-      await read.answer(res, recordJson(found), { ...detail, id: found.id, count: 1 });
+      if (!check.ok && query.get('unverified') !== 'true') {
+        return read.refuse(new SluiceError('AUDIT_NOT_REPLAYABLE', `session ${record.id} does not match the trail (${check.message}); ask with unverified=true to get it anyway`), detail);
+      }
+      const body: TerminalJson = {
+        record: recordJson(record),
+        chunks: chunks.map((c) => ({ stream: c.stream, tUs: c.tUs, data: c.data.toString('base64') })),
+        verified: check.ok,
+        ...(check.ok ? {} : { problem: check.message }),
+      };
+      await read.answer(res, body, { ...detail, id: record.id, count: 1, chunks: chunks.length });
     },
   };
 }

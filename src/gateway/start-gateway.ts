@@ -41,7 +41,7 @@ export interface GatewayDeps {
    * The audit store the recorder writes to, for reading the trail through the control API
    * (`/sluice/v1/audit/…`, decided by the policy); without it those routes answer 404.
    */
-  auditStore?: Pick<AuditStore, 'get' | 'list' | 'trail'>;
+  auditStore?: Pick<AuditStore, 'get' | 'list' | 'trail' | 'chunks' | 'trailOf'>;
   now?: () => Date;
 }
 

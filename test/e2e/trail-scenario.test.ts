@@ -152,6 +152,10 @@ test("alice's shell in prod replays: its output and exit status", async () => {
   const played = await sluice(null, ['audit', 'replay', aliceExec, '--speed', '1000', '--db', db]);
   assert.equal(played.code, 0, played.stderr);
   assert.match(played.stdout, /hello-from-alice/);
+  // Through the control API, as carol (the policy grants her events/terminal): the same cast.
+  const viaApi = await sluice('carol', ['audit', 'replay', aliceExec, '--cast']);
+  assert.equal(viaApi.code, 0, viaApi.stderr);
+  assert.equal(viaApi.stdout, cast.stdout);
 });
 
 test('bob may see only his own records: not alice\'s exec', async () => {
@@ -162,6 +166,10 @@ test('bob may see only his own records: not alice\'s exec', async () => {
   assert.ok(records.every((x) => x.principal?.username === 'bob'), records.map((x) => x.principal?.username).join(','));
   const other = await sluice('bob', ['audit', 'show', aliceExec]);
   assert.notEqual(other.code, 0);
+  const replay = await sluice('bob', ['audit', 'replay', aliceExec, '--cast']);
+  assert.notEqual(replay.code, 0);
+  assert.match(replay.stderr, /AUDIT_RECORD_NOT_FOUND/, "someone else's session is answered like a missing one");
+  assert.doesNotMatch(replay.stdout, /hello-from-alice/);
 });
 
 test('SECURITY (Audit): no bearer token, agent credential or unmasked seed secret anywhere in the trail, its records or recorded chunks', async () => {

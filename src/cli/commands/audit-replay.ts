@@ -2,14 +2,15 @@
  * `sluice audit replay <id|prefix> [--speed N] [--idle-limit S] [--input] [--cast]`: plays a
  * recorded exec/attach session in the terminal (ADR 0002 Decision 5, docs/recording.md), or
  * prints it as an asciicast v2 file (`--cast > session.cast`, for `asciinema play` or
- * asciinema-player). Like the other `audit` commands it reads the SQLite store file directly and
- * read-only (`--db`, or `store.sqlite.path` of `--config`); a later version reads through the
- * control API, where replay is the guarded `events/terminal` read.
+ * asciinema-player). Like `audit list` it reads through the gateway's control API as the person
+ * running it — `GET /sluice/v1/audit/events/{id}/terminal`, the guarded `events/terminal` read
+ * that the policy must grant by name — or, with `--db` / `-c`, a SQLite store file directly
+ * (offline, read-only, no policy).
  *
  * Before playing, the session's chunks are checked against the digest the trail commits to (its
- * outcome, last `body.segment` or `request.abandoned`; check-bodies.ts): a session changed in
- * the store is refused unless `--unverified` (then played with a warning). The chain itself is
- * what `sluice audit verify` checks.
+ * outcome, last `body.segment` or `request.abandoned`; check-bodies.ts) — by the gateway, or
+ * here for a file: a session changed in the store is refused unless `--unverified` (then played
+ * with a warning). The chain itself is what `sluice audit verify` checks.
  */
 import { once } from 'node:events';
 import type { Command } from 'commander';
@@ -20,10 +21,13 @@ import type { AuditRecord, RecordedChunk } from '../../audit/types.ts';
 import type { AuditStore } from '../../store/audit-store.ts';
 import { openSqliteAuditStore } from '../../store/sqlite/open-sqlite-audit-store.ts';
 import { checkRecordedBodies, newestCommitment } from '../../audit/trail/check-bodies.ts';
+import { recordFromJson } from '../../audit/record-json.ts';
+import type { TerminalJson } from '../../control/audit-reads.ts';
+import { addConnectionOptions, withControlClient, type ConnectionFlags } from '../control-client.ts';
 import { findAuditRecord } from '../find-audit-record.ts';
 import { playCast, realClock } from '../replay-player.ts';
 
-interface ReplayOptions {
+interface ReplayOptions extends ConnectionFlags {
   speed?: string;
   idleLimit?: string;
   input?: boolean;
@@ -42,8 +46,21 @@ function positive(value: string | undefined, option: string, max = Infinity): nu
   return n;
 }
 
-/** The session's record and chunks; refuses a record that is not a recorded exec/attach session. */
+/**
+ * The session through the control API, as the person running the command: the gateway's policy
+ * decides (`events/terminal`, guarded) and checks the chunks against the trail.
+ */
+async function loadSessionFromApi(opts: ReplayOptions, id: string): Promise<{ record: AuditRecord; chunks: RecordedChunk[] }> {
+  const t = await withControlClient(opts, (client) =>
+    client.get<TerminalJson>(`/audit/events/${encodeURIComponent(id.trim().toLowerCase())}/terminal`, { unverified: opts.unverified ? 'true' : undefined }),
+  );
+  if (!t.verified) process.stderr.write(`sluice: WARNING: session ${t.record.id} does not match the trail: ${t.problem ?? ''}\n`);
+  return { record: recordFromJson(t.record), chunks: t.chunks.map((c) => ({ stream: c.stream, tUs: c.tUs, data: Buffer.from(c.data, 'base64') })) };
+}
+
+/** The session's record and chunks from a store file; refuses a record that is not a recorded exec/attach session. */
 async function loadSession(opts: ReplayOptions, id: string): Promise<{ record: AuditRecord; chunks: RecordedChunk[] }> {
+  if (opts.db === undefined && opts.config === undefined) return loadSessionFromApi(opts, id);
   const path = opts.db ?? (await loadConfig(opts.config)).store.sqlite.path;
   const store: AuditStore = await openSqliteAuditStore({ path, readonly: true });
   try {
@@ -78,20 +95,20 @@ function writeOut(text: string): Promise<void> | void {
 
 /** Adds `replay` to the `audit` command. */
 export function registerAuditReplayCommand(audit: Command): void {
-  audit
+  const replay = audit
     .command('replay')
     .description(
-      'Play a recorded exec/attach session in this terminal, with its timing (input hidden unless --input), or print it as an asciicast v2 file (--cast). Reads the SQLite store file directly (store.sqlite.path, or --db), read-only.',
+      "Play a recorded exec/attach session in this terminal, with its timing (input hidden unless --input), or print it as an asciicast v2 file (--cast). Reads through the gateway's control API as you (the policy must grant events/terminal), or a SQLite store file directly with --db / -c (offline, read-only).",
     )
     .argument('<id>', 'request id of the exec/attach, or a unique prefix of it (as printed by `audit list`)')
     .option('--speed <n>', `playback speed factor, e.g. 2 for twice as fast (default 1, at most ${MAX_SPEED})`)
     .option('--idle-limit <seconds>', 'cap every pause at this many seconds (with --cast: the idle_time_limit of the file)')
     .option('--input', 'show what was typed (stdin, masked like the output) too')
     .option('--cast', 'print the session as an asciicast v2 file instead of playing it')
-    .option('-c, --config <file>', 'configuration file (store.sqlite.path)')
-    .option('--db <path>', 'SQLite store file (overrides the configuration)')
-    .option('--unverified', 'play a session whose recorded chunks do not match the digest the trail commits to (with a warning)')
-    .action(async (id: string, opts: ReplayOptions) => {
+    .option('-c, --config <file>', 'read the store file of this configuration (store.sqlite.path) instead of the control API')
+    .option('--db <path>', 'read this SQLite store file directly (offline, read-only, no policy) instead of the control API')
+    .option('--unverified', 'play a session whose recorded chunks do not match the digest the trail commits to (with a warning)');
+  addConnectionOptions(replay).action(async (id: string, opts: ReplayOptions) => {
       const speed = positive(opts.speed, '--speed', MAX_SPEED) ?? 1;
       const idleTimeLimit = positive(opts.idleLimit, '--idle-limit');
       const { record, chunks } = await loadSession(opts, id);
