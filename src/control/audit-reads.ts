@@ -6,6 +6,7 @@
  *   GET /sluice/v1/audit/events/{id or unique prefix}                   → one record
  *   GET /sluice/v1/audit/export?<the same filters>&fromSeq=&toSeq=      → JSON Lines of the trail
  *   GET /sluice/v1/audit/events/{id}/terminal[?unverified=true]         → a recorded exec/attach session
+ *   GET /sluice/v1/audit/events/{id}/body                               → its recorded request/response bodies
  *
  * Each read is a request decided by the gateway's policy — the same decide() as Kubernetes
  * requests, over the current (hot-reloaded) policy and the caller's active grants — as verb
@@ -23,6 +24,7 @@
  * A terminal session (`sluice audit replay`) is `get` on `events/terminal` — a guarded operation
  * that only a rule naming it grants — of a record the reader may see; its chunks are checked
  * against the digests the trail commits to first (refused on a mismatch unless unverified=true).
+ * Recorded bodies are `get` on `events/body`, guarded the same way.
  *
  * The export (verb `list`, like the listing) streams the trail's events as JSON Lines
  * (src/audit/trail/export-trail.ts): those of the records the filter — and the reader's scope —
@@ -38,6 +40,7 @@ import { recordJson, type AuditPageJson, type AuditRecordJson } from '../audit/r
 import type { AuditBegin, AuditError, AuditRecord, AuditRecorder, RecordedChunk, RecordedStream } from '../audit/types.ts';
 import { isTerminalSession } from '../audit/asciicast.ts';
 import { checkRecordedBodies, newestCommitment, type BodyCheckResult } from '../audit/trail/check-bodies.ts';
+import type { BodyCommitments } from '../audit/trail/trail-events.ts';
 import type { VerifiedPrincipal } from '../authn/principal-from-claims.ts';
 import { auditReadAttributes } from '../core/audit-read.ts';
 import type { Decision } from '../core/decision.ts';
@@ -66,6 +69,21 @@ export interface AuditReads {
   show(req: IncomingMessage, res: ServerResponse, principal: VerifiedPrincipal, path: string, rawId: string): Promise<void>;
   export(req: IncomingMessage, res: ServerResponse, principal: VerifiedPrincipal, path: string, query: URLSearchParams): Promise<void>;
   terminal(req: IncomingMessage, res: ServerResponse, principal: VerifiedPrincipal, path: string, rawId: string, query: URLSearchParams): Promise<void>;
+  body(req: IncomingMessage, res: ServerResponse, principal: VerifiedPrincipal, path: string, rawId: string): Promise<void>;
+}
+
+/**
+ * The recorded request and response bodies of a record, as `GET /sluice/v1/audit/events/{id}/body`
+ * answers them: the chunks (base64), what the trail commits to for each stream (`withheld`,
+ * `truncated`, sizes), and whether the chunks match it. A mismatch is reported, not refused:
+ * the auditor sees the warning with the bytes.
+ */
+export interface BodyJson {
+  record: AuditRecordJson;
+  chunks: { stream: RecordedStream; tUs: number; data: string }[];
+  bodies?: BodyCommitments;
+  verified: boolean;
+  problem?: string;
 }
 
 /** A recorded terminal session as `GET /sluice/v1/audit/events/{id}/terminal` answers it. */
@@ -326,6 +344,30 @@ export function createAuditReads(deps: AuditReadDeps & { log: Logger; now: () =>
         ...(check.ok ? {} : { problem: check.message }),
       };
       await read.answer(res, body, { ...detail, id: record.id, count: 1, chunks: chunks.length });
+    },
+
+    async body(req, res, principal, path, rawId) {
+      const read = begin(req, principal, 'get', path, rawId.slice(0, 64), 'body');
+      const { record, detail } = await visibleRecord(read, principal, rawId);
+      let chunks: RecordedChunk[];
+      let committed: ReturnType<typeof newestCommitment>;
+      let check: BodyCheckResult;
+      try {
+        chunks = await deps.store.chunks(record.id);
+        committed = newestCommitment(await deps.store.trailOf(record.id));
+        check = checkRecordedBodies(record.id, committed, chunks);
+      } catch (e) {
+        return storeFailed(read, e, detail);
+      }
+      const bodies = chunks.filter((c) => c.stream === 'request' || c.stream === 'response');
+      const answer: BodyJson = {
+        record: recordJson(record),
+        chunks: bodies.map((c) => ({ stream: c.stream, tUs: c.tUs, data: c.data.toString('base64') })),
+        ...(committed ? { bodies: committed.bodies } : {}),
+        verified: check.ok,
+        ...(check.ok ? {} : { problem: check.message }),
+      };
+      await read.answer(res, answer, { ...detail, id: record.id, count: 1, chunks: bodies.length });
     },
   };
 }

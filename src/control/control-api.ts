@@ -20,6 +20,7 @@
  *   GET  /sluice/v1/audit/events/:id             one audit record (id or unique prefix)
  *   GET  /sluice/v1/audit/export?…                the trail as JSON Lines (filters; stubs outside the reader's scope)
  *   GET  /sluice/v1/audit/events/:id/terminal     a recorded exec/attach session (guarded: events/terminal)
+ *   GET  /sluice/v1/audit/events/:id/body         its recorded request/response bodies (guarded: events/body)
  *
  * Approvals carry `canDecide` for the caller. Audit reads are decided by the gateway's policy
  * (connection `sluice`, apiGroup `audit.sluice.dev`) and recorded as `audit.read`. Errors are
@@ -216,6 +217,14 @@ export function createControlApi(deps: ControlApiDeps): ControlApi {
       async run({ req, res, principal, params, query }) {
         const id = params.id ?? '';
         await audit().terminal(req, res, principal, `${CONTROL_API_PREFIX}/audit/events/${id}/terminal`, id, query);
+      },
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^/audit/events/${ID}/body$`),
+      async run({ req, res, principal, params }) {
+        const id = params.id ?? '';
+        await audit().body(req, res, principal, `${CONTROL_API_PREFIX}/audit/events/${id}/body`, id);
       },
     },
     {

@@ -118,6 +118,13 @@ test('"what did bob do in prod today" is one command, and shows his get, secret 
   for (const want of [/^list pods allow$/, /^get secrets allow$/, /^delete pods review$/, /^(get|create) pods\/exec deny$/]) {
     assert.ok(what.some((w) => want.test(w)), `${want} in ${what.join(', ')}`);
   }
+  // The secret read's recorded response, as an auditor sees it: masked, as bob received it.
+  const read = records.find((x) => x.attributes?.resource === 'secrets' && x.attributes.verb === 'get')!;
+  const shown = await sluice('alice', ['audit', 'show', read.id, '--body']);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /--- response body \(\d+ of \d+ bytes recorded\)/);
+  assert.match(shown.stdout, /"db-credentials"/);
+  assert.match(shown.stdout, /REDACTED/);
   const table = await sluice('alice', ['audit', 'list', '--user', 'bob', '--namespace', 'prod', '--since', 'today']);
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /delete/);

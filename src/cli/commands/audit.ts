@@ -10,6 +10,8 @@
  * (src/audit/audit-query.ts) and print the same JSON.
  */
 import type { Command } from 'commander';
+import type { BodyJson } from '../../control/audit-reads.ts';
+import { checkRecordedBodies, newestCommitment } from '../../audit/trail/check-bodies.ts';
 import { auditFilterFromQuery, type AuditQuery } from '../../audit/audit-query.ts';
 import { recordFromJson, type AuditPageJson, type AuditRecordJson } from '../../audit/record-json.ts';
 import type { AuditRecord } from '../../audit/types.ts';
@@ -59,6 +61,33 @@ async function showFromStore(store: AuditStore, wanted: string): Promise<AuditRe
     throw new SluiceError('AUDIT_RECORD_NOT_FOUND', `id prefix ${wanted} is ambiguous; it matches ${records.map((r) => r.id).join(', ')}${records.length === 5 ? ', …' : ''}`);
   }
   return records[0]!;
+}
+
+/** What the API's body read answers, from a store file (check-bodies.ts does the checking). */
+async function bodyFromStore(store: AuditStore, record: AuditRecord): Promise<BodyJson> {
+  const chunks = await store.chunks(record.id);
+  const committed = newestCommitment(await store.trailOf(record.id));
+  const check = checkRecordedBodies(record.id, committed, chunks);
+  return {
+    record: recordJson(record),
+    chunks: chunks.filter((c) => c.stream === 'request' || c.stream === 'response').map((c) => ({ stream: c.stream, tUs: c.tUs, data: c.data.toString('base64') })),
+    ...(committed ? { bodies: committed.bodies } : {}),
+    verified: check.ok,
+    ...(check.ok ? {} : { problem: check.message }),
+  };
+}
+
+/** The recorded bodies after the record: each stream's text, and what the trail says of it. */
+function formatBodies(b: BodyJson): string {
+  let out = b.verified ? '' : `\nWARNING: the recorded bodies do not match the trail: ${b.problem ?? ''}\n`;
+  for (const stream of ['request', 'response'] as const) {
+    const c = b.bodies?.[stream];
+    const data = Buffer.concat(b.chunks.filter((k) => k.stream === stream).map((k) => Buffer.from(k.data, 'base64')));
+    if (!c && data.length === 0) continue;
+    const notes = [c ? `${c.recordedBytes} of ${c.totalBytes} bytes recorded` : `${data.length} bytes`, c?.truncated ? 'truncated at the cap' : '', c?.withheld ? 'withheld: sent unmasked, so not recorded' : ''].filter(Boolean);
+    out += `\n--- ${stream} body (${notes.join(', ')})\n${data.toString('utf8')}${data.length && !data.toString('utf8').endsWith('\n') ? '\n' : ''}`;
+  }
+  return out || '\n(no recorded body)\n';
 }
 
 function printPage(page: AuditPageJson, json: boolean | undefined): void {
@@ -116,9 +145,18 @@ export function registerAuditCommands(program: Command): void {
       .description(`Print every field of one audit record. ${NOTE}`)
       .argument('<id>', 'request id, or a unique prefix of it (as printed by `audit list`)')
       .option('--json', 'print the record as JSON')
+      .option('--body', 'also print the recorded request and response bodies (masked as recorded; the policy must grant events/body)')
       .option('--db <file>', 'read this SQLite store file directly (offline, read-only, no policy) instead of the control API'),
-  ).action(async (id: string, opts: SourceOptions & { json?: boolean }) => {
+  ).action(async (id: string, opts: SourceOptions & { json?: boolean; body?: boolean }) => {
     const wanted = id.trim().toLowerCase();
+    if (opts.body) {
+      const b: BodyJson =
+        opts.db !== undefined
+          ? await withStore(opts.db, async (s) => bodyFromStore(s, await showFromStore(s, wanted)))
+          : await withControlClient(opts, (client) => client.get<BodyJson>(`/audit/events/${encodeURIComponent(wanted)}/body`));
+      process.stdout.write(opts.json ? `${JSON.stringify(b, null, 2)}\n` : `${formatRecord(recordFromJson(b.record))}${formatBodies(b)}`);
+      return;
+    }
     const json: AuditRecordJson =
       opts.db !== undefined
         ? recordJson(await withStore(opts.db, (s) => showFromStore(s, wanted)))

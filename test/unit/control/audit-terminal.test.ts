@@ -2,7 +2,7 @@
  * `GET /sluice/v1/audit/events/{id}/terminal` (what `sluice audit replay` reads), over real HTTPS
  * with real tokens: the demo policy lets bob replay his own sessions and no one else's (404, like
  * a missing record), carol everyone's; `events/terminal` is guarded, so a rule that grants it
- * only through a wildcard does not; a record that is not a session, or whose chunks no longer
+ * only through a wildcard does not (nor `events/body`, the recorded bodies); a record that is not a session, or whose chunks no longer
  * match the trail, is refused (409 AUDIT_NOT_REPLAYABLE) unless asked `unverified=true`.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { createAuditRecorder } from '../../../src/audit/recorder.ts';
 import type { AuditBegin, AuditRecorder } from '../../../src/audit/types.ts';
-import type { TerminalJson } from '../../../src/control/audit-reads.ts';
+import type { BodyJson, TerminalJson } from '../../../src/control/audit-reads.ts';
 import { loadPolicies } from '../../../src/policy/load-policies.ts';
 import type { PolicySet } from '../../../src/policy/policy-set.ts';
 import { createMemoryAuditStore, type MemoryAuditStore } from '../../../src/store/memory/memory-audit-store.ts';
@@ -114,6 +114,41 @@ describe('control API: recorded terminal sessions', { timeout: 120_000 }, () => 
       const r = await get(`/sluice/v1/audit/events/${alicesExec.id}/terminal`, 'carol');
       assert.equal(r.status, 403);
       assert.equal(codeOf(r), 'POLICY_DENIED');
+    } finally {
+      current = before;
+    }
+  });
+
+  test('recorded bodies: events/body is granted by name (carol; the demo gives bob no body reads), never through a wildcard; the answer says what was withheld', async () => {
+    const e = auditEntry({ verb: 'create', principal: w.person('bob', ['developers']) });
+    const h = recorder.begin(e);
+    h.record('request', Buffer.from('{"kind":"ConfigMap","data":{"a":"b"}}'));
+    h.record('response', Buffer.from('{"kind":"Secret","data":{"p":"REDACTED"}}'), true);
+    await h.complete({ status: 201, bytesIn: 10, bytesOut: 40, durationMs: 2 });
+    const bobs = await get(`/sluice/v1/audit/events/${e.id}/body`, 'bob');
+    assert.equal(bobs.status, 403, 'audit/own grants events and events/terminal, not events/body');
+    assert.equal(codeOf(bobs), 'POLICY_DENIED');
+    const carols = await get(`/sluice/v1/audit/events/${e.id}/body`, 'carol');
+    assert.equal(carols.status, 200, JSON.stringify(carols.json));
+    const b = carols.json as BodyJson;
+    assert.equal(b.verified, true);
+    assert.deepEqual(
+      b.chunks.map((c) => [c.stream, Buffer.from(c.data, 'base64').toString()]),
+      [['request', '{"kind":"ConfigMap","data":{"a":"b"}}']],
+    );
+    assert.equal(b.bodies?.response?.withheld, true);
+    const before = current;
+    current = policy(`
+- id: audit/wide
+  effect: allow
+  subjects: { users: [carol] }
+  connections: [sluice]
+  apiGroups: [audit.sluice.dev]
+  verbs: [get]
+  resources: ["events", "events/*"]
+`);
+    try {
+      assert.equal((await get(`/sluice/v1/audit/events/${e.id}/body`, 'carol')).status, 403);
     } finally {
       current = before;
     }
