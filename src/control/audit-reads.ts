@@ -96,6 +96,20 @@ export interface TerminalJson {
   problem?: string;
 }
 
+/** A record's recorded bodies as BodyJson, checked against the trail (the API's body read, and `audit show --body --db`). */
+export async function recordedBodies(store: Pick<AuditStore, 'chunks' | 'trailOf'>, record: AuditRecord): Promise<BodyJson> {
+  const chunks = await store.chunks(record.id);
+  const committed = newestCommitment(await store.trailOf(record.id));
+  const check = checkRecordedBodies(record.id, committed, chunks);
+  return {
+    record: recordJson(record),
+    chunks: chunks.filter((c) => c.stream === 'request' || c.stream === 'response').map((c) => ({ stream: c.stream, tUs: c.tUs, data: c.data.toString('base64') })),
+    ...(committed ? { bodies: committed.bodies } : {}),
+    verified: check.ok,
+    ...(check.ok ? {} : { problem: check.message }),
+  };
+}
+
 /** Records `show` looks at when resolving a prefix: enough to name the ambiguity. */
 const PREFIX_CANDIDATES = 5;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -349,25 +363,13 @@ export function createAuditReads(deps: AuditReadDeps & { log: Logger; now: () =>
     async body(req, res, principal, path, rawId) {
       const read = begin(req, principal, 'get', path, rawId.slice(0, 64), 'body');
       const { record, detail } = await visibleRecord(read, principal, rawId);
-      let chunks: RecordedChunk[];
-      let committed: ReturnType<typeof newestCommitment>;
-      let check: BodyCheckResult;
+      let answer: BodyJson;
       try {
-        chunks = await deps.store.chunks(record.id);
-        committed = newestCommitment(await deps.store.trailOf(record.id));
-        check = checkRecordedBodies(record.id, committed, chunks);
+        answer = await recordedBodies(deps.store, record);
       } catch (e) {
         return storeFailed(read, e, detail);
       }
-      const bodies = chunks.filter((c) => c.stream === 'request' || c.stream === 'response');
-      const answer: BodyJson = {
-        record: recordJson(record),
-        chunks: bodies.map((c) => ({ stream: c.stream, tUs: c.tUs, data: c.data.toString('base64') })),
-        ...(committed ? { bodies: committed.bodies } : {}),
-        verified: check.ok,
-        ...(check.ok ? {} : { problem: check.message }),
-      };
-      await read.answer(res, answer, { ...detail, id: record.id, count: 1, chunks: bodies.length });
+      await read.answer(res, answer, { ...detail, id: record.id, count: 1, chunks: answer.chunks.length });
     },
   };
 }

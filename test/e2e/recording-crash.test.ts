@@ -34,6 +34,7 @@ import { idpTokenFor } from '../../testing/harness/idp-token.ts';
 import { startEmulator, type Emulator } from '../../testing/kube-emulator/index.ts';
 import { findResource } from '../../testing/kube-emulator/resources.ts';
 import { startIdentityProvider, type IdentityProvider } from '../../testing/oidc/provider.ts';
+import Database from 'better-sqlite3';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const HOST = '127.0.0.1';
@@ -261,9 +262,25 @@ test('SIGKILL under load loses no acknowledged request; the next start marks the
   load.start();
   const pods = findResource('', 'v1', 'pods')!;
   const started = Date.now();
-  for (let i = 0; load.acknowledged.length < MIN_ACKNOWLEDGED || Date.now() - started < LOAD_MS || load.watchIds.length < WATCHES; i++) {
+  // The kill waits for a committed body.segment of the watches too (read from the file while the
+  // gateway runs), so what the segments committed is checked after the kill on every machine.
+  const segmentCommitted = (): boolean => {
+    try {
+      const db = new Database(dbFile, { readonly: true });
+      try {
+        return db.prepare("select 1 from trail where type = 'body.segment' limit 1").get() !== undefined;
+      } finally {
+        db.close();
+      }
+    } catch {
+      return false;
+    }
+  };
+  let segmentSeen = false;
+  for (let i = 0; load.acknowledged.length < MIN_ACKNOWLEDGED || Date.now() - started < LOAD_MS || load.watchIds.length < WATCHES || !segmentSeen; i++) {
+    if (i % 10 === 9) segmentSeen ||= segmentCommitted();
     assert.deepEqual(load.errors.map((e) => e.message), [], 'no request failed before the kill');
-    assert.ok(Date.now() - started < 30_000, `the load did not reach ${MIN_ACKNOWLEDGED} acknowledged responses and ${WATCHES} watches (got ${load.acknowledged.length}, ${load.watchIds.length})`);
+    assert.ok(Date.now() - started < 30_000, `the load did not reach ${MIN_ACKNOWLEDGED} acknowledged responses, ${WATCHES} watches and a committed segment (got ${load.acknowledged.length}, ${load.watchIds.length}, ${segmentSeen})`);
     // Changes for the watches to stream (and body.segment events to commit).
     const pod = emulator.store.get(pods, 'dev', 'web-load');
     if (pod) emulator.store.update(pods, { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, tick: String(i) } } });

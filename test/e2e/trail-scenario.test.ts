@@ -125,6 +125,9 @@ test('"what did bob do in prod today" is one command, and shows his get, secret 
   assert.match(shown.stdout, /--- response body \(\d+ of \d+ bytes recorded\)/);
   assert.match(shown.stdout, /"db-credentials"/);
   assert.match(shown.stdout, /REDACTED/);
+  const offline = await sluice(null, ['audit', 'show', read.id, '--body', '--db', db]);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.equal(offline.stdout, shown.stdout, 'the same from the store file');
   const table = await sluice('alice', ['audit', 'list', '--user', 'bob', '--namespace', 'prod', '--since', 'today']);
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /delete/);

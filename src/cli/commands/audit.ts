@@ -10,8 +10,7 @@
  * (src/audit/audit-query.ts) and print the same JSON.
  */
 import type { Command } from 'commander';
-import type { BodyJson } from '../../control/audit-reads.ts';
-import { checkRecordedBodies, newestCommitment } from '../../audit/trail/check-bodies.ts';
+import { recordedBodies, type BodyJson } from '../../control/audit-reads.ts';
 import { auditFilterFromQuery, type AuditQuery } from '../../audit/audit-query.ts';
 import { recordFromJson, type AuditPageJson, type AuditRecordJson } from '../../audit/record-json.ts';
 import type { AuditRecord } from '../../audit/types.ts';
@@ -61,20 +60,6 @@ async function showFromStore(store: AuditStore, wanted: string): Promise<AuditRe
     throw new SluiceError('AUDIT_RECORD_NOT_FOUND', `id prefix ${wanted} is ambiguous; it matches ${records.map((r) => r.id).join(', ')}${records.length === 5 ? ', …' : ''}`);
   }
   return records[0]!;
-}
-
-/** What the API's body read answers, from a store file (check-bodies.ts does the checking). */
-async function bodyFromStore(store: AuditStore, record: AuditRecord): Promise<BodyJson> {
-  const chunks = await store.chunks(record.id);
-  const committed = newestCommitment(await store.trailOf(record.id));
-  const check = checkRecordedBodies(record.id, committed, chunks);
-  return {
-    record: recordJson(record),
-    chunks: chunks.filter((c) => c.stream === 'request' || c.stream === 'response').map((c) => ({ stream: c.stream, tUs: c.tUs, data: c.data.toString('base64') })),
-    ...(committed ? { bodies: committed.bodies } : {}),
-    verified: check.ok,
-    ...(check.ok ? {} : { problem: check.message }),
-  };
 }
 
 /** The recorded bodies after the record: each stream's text, and what the trail says of it. */
@@ -152,7 +137,7 @@ export function registerAuditCommands(program: Command): void {
     if (opts.body) {
       const b: BodyJson =
         opts.db !== undefined
-          ? await withStore(opts.db, async (s) => bodyFromStore(s, await showFromStore(s, wanted)))
+          ? await withStore(opts.db, async (s) => recordedBodies(s, await showFromStore(s, wanted)))
           : await withControlClient(opts, (client) => client.get<BodyJson>(`/audit/events/${encodeURIComponent(wanted)}/body`));
       process.stdout.write(opts.json ? `${JSON.stringify(b, null, 2)}\n` : `${formatRecord(recordFromJson(b.record))}${formatBodies(b)}`);
       return;
