@@ -239,7 +239,7 @@ test('kubectl get pods -w: each event is recorded as its own chunk, committed by
     assert.ok(id, 'the watch has a record');
     await change('first', 1);
     // A body.segment commits the first change while the watch is still open (at most 1 s after it).
-    for (let i = 0; i < 200 && !(await eventsOf(id)).some((e) => e.type === 'body.segment'); i++) await sleep(25);
+    for (let i = 0; i < 800 && !(await eventsOf(id)).some((e) => e.type === 'body.segment'); i++) await sleep(25);
     assert.ok((await eventsOf(id)).some((e) => e.type === 'body.segment'), 'a body.segment was committed while the watch ran');
     assert.equal((await world.store.get(id))?.outcome, undefined, 'still in flight');
     await change('second', 2);
@@ -247,7 +247,7 @@ test('kubectl get pods -w: each event is recorded as its own chunk, committed by
     await w.stop();
   }
   // kubectl went away: the outcome follows.
-  for (let i = 0; i < 200 && (await world.store.get(id))?.outcome === undefined; i++) await sleep(25);
+  for (let i = 0; i < 800 && (await world.store.get(id))?.outcome === undefined; i++) await sleep(25);
   assert.equal((await world.store.get(id))?.outcome?.error?.code, 'STREAM_ABORTED');
 
   const chunks = await streamChunks(id, 'response');

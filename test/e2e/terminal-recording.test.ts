@@ -24,7 +24,7 @@ const GHP = ['gh', 'p_', 'FakeTokenForTestsOnly'.padEnd(36, '0')].join('');
 
 /** The newest exec record of alice once its outcome is written. */
 async function lastSession(sw: SecurityWorld, after: Set<string>): Promise<AuditRecord> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 800; i++) {
     const { records } = await sw.world.store.list({ user: 'alice', limit: 20 });
     const r = records.find((x) => isTerminalSession(x) && !after.has(x.id));
     if (r?.outcome) return r;
