@@ -19,11 +19,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import autocannon from 'autocannon';
 import { benchAuditEntry } from './audit-entry.ts';
 import { openSqliteAuditStore } from '../src/store/sqlite/open-sqlite-audit-store.ts';
-import { keyIdOf, parseTrustedKeys, publicKeyPem, type TrailSigner } from '../src/audit/trail/signing-key.ts';
+import { ephemeralSigner, parseTrustedKeys, publicKeyPem } from '../src/audit/trail/signing-key.ts';
 import { verifyTrail } from '../src/audit/trail/verify-trail.ts';
 import { BodyDigest } from '../src/audit/trail/body-digest.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,10 +40,7 @@ const APPEND_SECONDS = num('BENCH_APPEND_SECONDS', 5);
 const ROUNDS = Math.round(num('BENCH_RECORDING_ROUNDS', 3));
 const LOAD_SECONDS = num('BENCH_SECONDS', 5);
 
-function signer(): TrailSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { keyId: keyIdOf(publicKey), publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), sign: (d) => sign(null, d, privateKey) };
-}
+const signer = ephemeralSigner;
 
 
 const BODY = Buffer.alloc(2048, 'x');

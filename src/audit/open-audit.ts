@@ -7,14 +7,13 @@
  * a missing key is created (0600) at first start, as `sluice audit keys generate` would. A
  * `:memory:` store (tests) signs with a key that lives as long as the process.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { AuditStore } from '../store/audit-store.ts';
 import { openSqliteAuditStore } from '../store/sqlite/open-sqlite-audit-store.ts';
 import { createAuditRecorder } from './recorder.ts';
 import type { AuditRecorder } from './types.ts';
-import { keyIdOf, loadOrCreateSigningKey, type TrailSigner } from './trail/signing-key.ts';
+import { ephemeralSigner, loadOrCreateSigningKey, type TrailSigner } from './trail/signing-key.ts';
 
 export interface OpenedAudit {
   store: AuditStore;
@@ -62,13 +61,4 @@ function signerFromFile(file: string, log: Logger): TrailSigner {
   for (const w of warnings) log.warn({ file }, w);
   if (created) log.info({ file, keyId: signer.keyId }, 'created the trail signing key; give auditors its public key (sluice audit keys export)');
   return signer;
-}
-
-function ephemeralSigner(): TrailSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return {
-    keyId: keyIdOf(publicKey),
-    publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
-    sign: (data) => sign(null, data, privateKey),
-  };
 }

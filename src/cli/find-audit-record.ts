@@ -10,8 +10,11 @@ import type { AuditStore } from '../store/audit-store.ts';
 const PREFIX_PROBE = 5;
 
 /** The record with this id, or the one record whose id starts with it; SluiceError AUDIT_RECORD_NOT_FOUND otherwise. */
-export async function findAuditRecord(store: AuditStore, idOrPrefix: string): Promise<AuditRecord> {
+export async function findAuditRecord(store: Pick<AuditStore, 'list'>, idOrPrefix: string): Promise<AuditRecord> {
   const wanted = idOrPrefix.trim().toLowerCase();
+  if (!/^[0-9a-f-]{1,36}$/.test(wanted)) {
+    throw new SluiceError('AUDIT_QUERY_INVALID', `${JSON.stringify(wanted.slice(0, 40))} is not an audit record id: give the id or a unique prefix of it (hex digits and dashes)`);
+  }
   const { records } = await store.list({ idPrefix: wanted, limit: PREFIX_PROBE });
   if (records.length === 0) throw new SluiceError('AUDIT_RECORD_NOT_FOUND', `no audit record with id ${wanted}${wanted.length < 36 ? '…' : ''}`);
   const exact = records.find((r) => r.id === wanted);

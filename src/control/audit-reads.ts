@@ -96,17 +96,24 @@ export interface TerminalJson {
   problem?: string;
 }
 
-/** A record's recorded bodies as BodyJson, checked against the trail (the API's body read, and `audit show --body --db`). */
-export async function recordedBodies(store: Pick<AuditStore, 'chunks' | 'trailOf'>, record: AuditRecord): Promise<BodyJson> {
+/** A record's recorded chunks, checked against the newest commitment its trail events hold (check-bodies.ts). */
+async function checkedChunks(store: Pick<AuditStore, 'chunks' | 'trailOf'>, record: AuditRecord) {
   const chunks = await store.chunks(record.id);
   const committed = newestCommitment(await store.trailOf(record.id));
-  const check = checkRecordedBodies(record.id, committed, chunks);
+  return { chunks, committed, check: checkRecordedBodies(record.id, committed, chunks) };
+}
+
+const chunkJson = (c: RecordedChunk): { stream: RecordedStream; tUs: number; data: string } => ({ stream: c.stream, tUs: c.tUs, data: c.data.toString('base64') });
+const verdict = (check: BodyCheckResult): { verified: boolean; problem?: string } => (check.ok ? { verified: true } : { verified: false, problem: check.message });
+
+/** A record's recorded bodies as BodyJson, checked against the trail (the API's body read, and `audit show --body --db`). */
+export async function recordedBodies(store: Pick<AuditStore, 'chunks' | 'trailOf'>, record: AuditRecord): Promise<BodyJson> {
+  const { chunks, committed, check } = await checkedChunks(store, record);
   return {
     record: recordJson(record),
-    chunks: chunks.filter((c) => c.stream === 'request' || c.stream === 'response').map((c) => ({ stream: c.stream, tUs: c.tUs, data: c.data.toString('base64') })),
+    chunks: chunks.filter((c) => c.stream === 'request' || c.stream === 'response').map(chunkJson),
     ...(committed ? { bodies: committed.bodies } : {}),
-    verified: check.ok,
-    ...(check.ok ? {} : { problem: check.message }),
+    ...verdict(check),
   };
 }
 
@@ -232,7 +239,7 @@ export function createAuditReads(deps: AuditReadDeps & { log: Logger; now: () =>
 
   /** The store's failure, recorded, as the problem to answer. */
   const storeFailed = (read: ReturnType<typeof begin>, e: unknown, detail: Record<string, unknown>): Promise<never> =>
-    read.refuse(isSluiceError(e) ? new ControlProblem(e.code === 'AUDIT_QUERY_INVALID' ? 400 : 503, e.code, e.message) : new ControlProblem(503, 'STORE_UNAVAILABLE', 'the audit store could not be read'), detail);
+    read.refuse(isSluiceError(e) ? new ControlProblem(STATUS_BY_CODE[e.code] ?? 503, e.code, e.message) : new ControlProblem(503, 'STORE_UNAVAILABLE', 'the audit store could not be read'), detail);
 
   const scopeOf = (d: Decision, p: VerifiedPrincipal): Pick<AuditListFilter, 'principal'> =>
     d.auditScope === 'self' ? { principal: { issuer: p.issuer, subject: p.subject } } : {};
@@ -340,8 +347,7 @@ export function createAuditReads(deps: AuditReadDeps & { log: Logger; now: () =>
       let chunks: RecordedChunk[];
       let check: BodyCheckResult;
       try {
-        chunks = await deps.store.chunks(record.id);
-        check = checkRecordedBodies(record.id, newestCommitment(await deps.store.trailOf(record.id)), chunks);
+        ({ chunks, check } = await checkedChunks(deps.store, record));
       } catch (e) {
         return storeFailed(read, e, detail);
       }
@@ -351,12 +357,7 @@ export function createAuditReads(deps: AuditReadDeps & { log: Logger; now: () =>
       if (!check.ok && query.get('unverified') !== 'true') {
         return read.refuse(new SluiceError('AUDIT_NOT_REPLAYABLE', `session ${record.id} does not match the trail (${check.message}); ask with unverified=true to get it anyway`), detail);
       }
-      const body: TerminalJson = {
-        record: recordJson(record),
-        chunks: chunks.map((c) => ({ stream: c.stream, tUs: c.tUs, data: c.data.toString('base64') })),
-        verified: check.ok,
-        ...(check.ok ? {} : { problem: check.message }),
-      };
+      const body: TerminalJson = { record: recordJson(record), chunks: chunks.map(chunkJson), ...verdict(check) };
       await read.answer(res, body, { ...detail, id: record.id, count: 1, chunks: chunks.length });
     },
 

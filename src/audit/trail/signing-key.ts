@@ -32,6 +32,11 @@ export function keyIdOf(publicKey: KeyObject): string {
   return createHash('sha256').update(spki).digest('hex').slice(0, 16);
 }
 
+/** A signer whose key lives only as long as the process (an in-memory store's trail, tests). */
+export function ephemeralSigner(): TrailSigner {
+  return signerOf(generateKeyPairSync('ed25519').privateKey);
+}
+
 function signerOf(privateKey: KeyObject): TrailSigner {
   const pub = createPublicKey(privateKey);
   return {

@@ -99,8 +99,13 @@ function recordEvent(type: string, e: AuditBegin): Record<string, unknown> {
   };
 }
 
+/** The type of a record's first event: a one-shot `record`, or `request.begin` (an outcome follows). */
+export function beginEventType(e: AuditBegin): 'record' | 'request.begin' {
+  return isOneShotCode(e.code) ? 'record' : 'request.begin';
+}
+
 export function beginEvent(e: AuditBegin): string {
-  return canonicalJson(recordEvent(isOneShotCode(e.code) ? 'record' : 'request.begin', e));
+  return canonicalJson(recordEvent(beginEventType(e), e));
 }
 
 export function outcomeEvent(id: string, c: AuditCompletion, bodies?: BodyCommitments): string {

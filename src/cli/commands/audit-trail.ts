@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { KeyObject } from 'node:crypto';
 import { loadConfig } from '../../config/load-config.ts';
-import { auditFilterFromQuery, type AuditQuery } from '../../audit/audit-query.ts';
+import { AUDIT_QUERY_PARAMETERS, auditFilterFromQuery, type AuditQuery } from '../../audit/audit-query.ts';
 import { addConnectionOptions, withControlClient, type ConnectionFlags } from '../control-client.ts';
 import { SluiceError } from '../../core/errors.ts';
 import type { AuditStore, StoredTrailEvent } from '../../store/audit-store.ts';
@@ -40,7 +40,8 @@ interface StoreFlags {
   db?: string;
 }
 
-const EXPORT_FILTERS = ['since', 'until', 'user', 'group', 'connection', 'verb', 'namespace', 'resource', 'decision', 'approval', 'code', 'text'] as const;
+/** An export takes every filter of a listing but its paging. */
+const EXPORT_FILTERS = AUDIT_QUERY_PARAMETERS.filter((k): k is Exclude<keyof AuditQuery, 'limit' | 'before'> => k !== 'limit' && k !== 'before');
 
 type ExportFlags = StoreFlags & ConnectionFlags & Pick<AuditQuery, (typeof EXPORT_FILTERS)[number]> & { from?: string; to?: string };
 
@@ -116,34 +117,36 @@ async function* exportRows(file: string): AsyncGenerator<TrailItem> {
 
 interface BodyCheck {
   checked: number;
+  /** Records whose chunks retention deleted (their events still commit to them). */
+  pruned: number;
   failure?: { seq: number; message: string };
 }
 
 /** Recorded chunks against the chain, for every record whose newest commitment the range holds (check-bodies.ts). */
 async function checkBodies(store: AuditStore, commitments: Map<string, { seq: number; bodies: BodyCommitments }>): Promise<BodyCheck> {
   let checked = 0;
+  let pruned = 0;
   for (const [id, committed] of commitments) {
     const r = checkRecordedBodies(id, committed, await store.chunks(id));
-    if (!r.ok) return { checked, failure: { seq: r.seq, message: r.message } };
-    checked += r.streams > 0 ? 1 : 0;
+    if (!r.ok) return { checked, pruned, failure: { seq: r.seq, message: r.message } };
+    if (r.streams > 0) checked++;
+    if (r.pruned) pruned++;
   }
-  return { checked };
+  return { checked, pruned };
 }
 
 /** Passes rows through, remembering each record's newest body commitment. */
 async function* noting(rows: AsyncIterable<StoredTrailEvent>, into: Map<string, { seq: number; bodies: BodyCommitments }>): AsyncGenerator<StoredTrailEvent> {
   for await (const r of rows) {
-    if (r.ref !== null && r.event.includes('"bodies":')) {
-      const c = newestCommitment([r]);
-      if (c) into.set(r.ref, c);
-    }
+    const c = r.ref !== null ? newestCommitment([r]) : undefined;
+    if (c) into.set(r.ref!, c);
     yield r;
   }
 }
 
 function printReport(report: VerifyReport, bodies: BodyCheck | undefined, notes: string[], json: boolean | undefined): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ...report, notes: [...report.notes, ...notes], ...(bodies ? { bodiesChecked: bodies.checked, bodyFailure: bodies.failure } : {}) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...report, notes: [...report.notes, ...notes], ...(bodies ? { bodiesChecked: bodies.checked, bodiesPruned: bodies.pruned, bodyFailure: bodies.failure } : {}) }, null, 2)}\n`);
     return;
   }
   for (const n of [...notes, ...report.notes]) process.stderr.write(`note: ${n}\n`);
@@ -154,7 +157,7 @@ function printReport(report: VerifyReport, bodies: BodyCheck | undefined, notes:
   const range = report.fromSeq !== undefined ? ` seq ${report.fromSeq}–${report.toSeq}` : '';
   process.stdout.write(`ok: ${report.events} events${range} of chain ${report.chain ?? '-'}, ${report.checkpoints} signed checkpoints verified`);
   if (report.unsignedTail) process.stdout.write(`; ${report.unsignedTail} newest events not yet under a checkpoint`);
-  if (bodies) process.stdout.write(`; ${bodies.checked} recorded bodies match`);
+  if (bodies) process.stdout.write(`; ${bodies.checked} recorded bodies match${bodies.pruned ? `, ${bodies.pruned} pruned by retention` : ''}`);
   process.stdout.write('\n');
   if (bodies?.failure) process.stdout.write(`FAILED: ${bodies.failure.message}\n`);
 }

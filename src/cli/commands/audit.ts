@@ -11,10 +11,9 @@
  */
 import type { Command } from 'commander';
 import { recordedBodies, type BodyJson } from '../../control/audit-reads.ts';
-import { auditFilterFromQuery, type AuditQuery } from '../../audit/audit-query.ts';
+import { AUDIT_QUERY_PARAMETERS, auditFilterFromQuery, type AuditQuery } from '../../audit/audit-query.ts';
+import { findAuditRecord } from '../find-audit-record.ts';
 import { recordFromJson, type AuditPageJson, type AuditRecordJson } from '../../audit/record-json.ts';
-import type { AuditRecord } from '../../audit/types.ts';
-import { SluiceError } from '../../core/errors.ts';
 import type { AuditStore } from '../../store/audit-store.ts';
 import { AUDIT_LIST_MAX_LIMIT } from '../../store/audit-store.ts';
 import { openSqliteAuditStore } from '../../store/sqlite/open-sqlite-audit-store.ts';
@@ -32,7 +31,7 @@ const NOTE = 'Reads through the gateway\'s control API as you (--token or $SLUIC
 /** The query parameters of the options (the names are the same). */
 function queryOf(o: ListOptions): AuditQuery {
   const q: AuditQuery = {};
-  for (const k of ['since', 'until', 'user', 'group', 'connection', 'verb', 'namespace', 'resource', 'decision', 'approval', 'code', 'text', 'limit', 'before'] as const) {
+  for (const k of AUDIT_QUERY_PARAMETERS) {
     if (o[k] !== undefined) q[k] = o[k];
   }
   return q;
@@ -48,19 +47,6 @@ async function withStore<T>(path: string, fn: (s: AuditStore) => Promise<T>): Pr
 }
 
 /** One record by id or unique prefix, from a store file (no policy: the file is the operator's). */
-async function showFromStore(store: AuditStore, wanted: string): Promise<AuditRecord> {
-  if (!/^[0-9a-f-]{1,36}$/.test(wanted)) {
-    throw new SluiceError('AUDIT_QUERY_INVALID', `${JSON.stringify(wanted.slice(0, 40))} is not an audit record id: give the id or a unique prefix of it (hex digits and dashes)`);
-  }
-  const { records } = await store.list({ idPrefix: wanted, limit: 5 });
-  if (records.length === 0) throw new SluiceError('AUDIT_RECORD_NOT_FOUND', `no audit record with id ${wanted}${wanted.length < 36 ? '…' : ''}`);
-  const exact = records.find((r) => r.id === wanted);
-  if (exact) return exact;
-  if (records.length > 1) {
-    throw new SluiceError('AUDIT_RECORD_NOT_FOUND', `id prefix ${wanted} is ambiguous; it matches ${records.map((r) => r.id).join(', ')}${records.length === 5 ? ', …' : ''}`);
-  }
-  return records[0]!;
-}
 
 /** The recorded bodies after the record: each stream's text, and what the trail says of it. */
 function formatBodies(b: BodyJson): string {
@@ -137,14 +123,14 @@ export function registerAuditCommands(program: Command): void {
     if (opts.body) {
       const b: BodyJson =
         opts.db !== undefined
-          ? await withStore(opts.db, async (s) => recordedBodies(s, await showFromStore(s, wanted)))
+          ? await withStore(opts.db, async (s) => recordedBodies(s, await findAuditRecord(s, wanted)))
           : await withControlClient(opts, (client) => client.get<BodyJson>(`/audit/events/${encodeURIComponent(wanted)}/body`));
       process.stdout.write(opts.json ? `${JSON.stringify(b, null, 2)}\n` : `${formatRecord(recordFromJson(b.record))}${formatBodies(b)}`);
       return;
     }
     const json: AuditRecordJson =
       opts.db !== undefined
-        ? recordJson(await withStore(opts.db, (s) => showFromStore(s, wanted)))
+        ? recordJson(await withStore(opts.db, (s) => findAuditRecord(s, wanted)))
         : await withControlClient(opts, (client) => client.get<AuditRecordJson>(`/audit/events/${encodeURIComponent(wanted)}`));
     process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : formatRecord(recordFromJson(json)));
   });

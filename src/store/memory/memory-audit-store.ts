@@ -7,7 +7,7 @@ import { SluiceError } from '../../core/errors.ts';
 import type { AuditBegin, AuditCompletion, AuditRecord, RecordedChunk } from '../../audit/types.ts';
 import type { AuditListFilter, AuditPage, AuditStore, NumberedChunk, RecordingWrite, StoredTrailEvent, TrailRange } from '../audit-store.ts';
 import { TrailChain, type PendingEvent } from '../../audit/trail/trail-chain.ts';
-import { beginEvent, isOneShotCode, outcomeEvent, segmentEvent } from '../../audit/trail/trail-events.ts';
+import { beginEvent, beginEventType, outcomeEvent, segmentEvent } from '../../audit/trail/trail-events.ts';
 import { matchesText } from '../audit-text-filter.ts';
 import { checkFilter, encodeCursor } from '../list-cursor.ts';
 
@@ -49,7 +49,7 @@ export function createMemoryAuditStore(): MemoryAuditStore {
       }
       records.set(entry.id, { ...structuredClone(entry), seq: ++seq, ...(completion ? { outcome: structuredClone(completion) } : {}) });
       const time = entry.time.getTime();
-      const beginSeq = append({ type: isOneShotCode(entry.code) ? 'record' : 'request.begin', ref: entry.id, time, text: beginEvent(entry) });
+      const beginSeq = append({ type: beginEventType(entry), ref: entry.id, time, text: beginEvent(entry) });
       beginSeqs.set(entry.id, beginSeq);
       if (completion) append({ type: 'request.outcome', ref: entry.id, time: completion.completedAt.getTime(), text: outcomeEvent(entry.id, completion, recording?.bodies) });
       keep(beginSeq, recording?.chunks ?? []);

@@ -1,37 +1,15 @@
 /**
- * Reads of the trail (ADR 0002), dialect-neutral (Kysely): events in seq order, page by page
- * (keyset on seq, so a long verification never holds one huge result), a record's recorded
- * chunks, and where verification of a range starts (the newest checkpoint at or before it).
+ * Reads of the trail (ADR 0002), dialect-neutral (Kysely): a record's events and recorded chunks,
+ * and where verification of a range starts (the newest checkpoint at or before it). The whole
+ * trail in seq order is read by each adapter its own fastest way (SQLite: raw pages).
  */
 import type { Kysely } from 'kysely';
 import type { RecordedChunk, RecordedStream } from '../../audit/types.ts';
-import type { StoredTrailEvent, TrailRange } from '../audit-store.ts';
+import type { StoredTrailEvent } from '../audit-store.ts';
 import type { StoreDatabase } from './schema.ts';
-
-const PAGE = 5000;
 
 /** PostgreSQL returns BIGINT as a string and BYTEA as a Buffer; SQLite numbers and Buffers. */
 const num = (v: number | string): number => Number(v);
-
-export async function* readTrail(db: Kysely<StoreDatabase>, range: TrailRange = {}): AsyncGenerator<StoredTrailEvent> {
-  let after = (range.fromSeq ?? 1) - 1;
-  const last = range.toSeq ?? Number.MAX_SAFE_INTEGER;
-  for (;;) {
-    const rows = await db
-      .selectFrom('trail')
-      .select(['seq', 'chain', 'type', 'ref', 'time', 'event', 'hash'])
-      .where('seq', '>', after)
-      .where('seq', '<=', last)
-      .orderBy('seq')
-      .limit(PAGE)
-      .execute();
-    for (const r of rows) {
-      yield { seq: num(r.seq), chain: r.chain, type: r.type, ref: r.ref, time: num(r.time), event: r.event, hash: Buffer.from(r.hash).toString('hex') };
-    }
-    if (rows.length < PAGE) return;
-    after = num(rows.at(-1)!.seq);
-  }
-}
 
 /** A record's events, through its begin's seq (the `rec` index; `ref` has none). */
 export async function readTrailOf(db: Kysely<StoreDatabase>, id: string): Promise<StoredTrailEvent[]> {

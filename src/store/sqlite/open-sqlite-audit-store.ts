@@ -24,7 +24,7 @@ import { SluiceError } from '../../core/errors.ts';
 import type { AuditStore } from '../audit-store.ts';
 import { storeUnavailable } from '../store-unavailable.ts';
 import type { StoreDatabase } from '../sql/schema.ts';
-import { createSqlAuditStore } from '../sql/create-sql-audit-store.ts';
+import { createSqlAuditReader } from '../sql/create-sql-audit-reader.ts';
 import { SQLITE_MIGRATIONS, sqliteMigrationProvider } from './migrations.ts';
 import { createSqliteGroupCommit, type SqliteGroupCommit } from './sqlite-group-commit.ts';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
@@ -113,10 +113,13 @@ export async function openSqliteAuditStore(opts: SqliteStoreOptions): Promise<Sq
   }
   let closed = false;
   const isUniqueViolation = (e: unknown): boolean => UNIQUE_CODES.has(String((e as { code?: unknown })?.code));
-  const store = createSqlAuditStore(db, { isUniqueViolation });
+  const store = createSqlAuditReader(db);
   const trail = sqliteTrailReader(sqlite, () => closed);
-  // A read-only store (the CLI) never writes: its insert/complete are refused.
-  if (readonly) return { ...store, trail, prune: () => Promise.reject(storeUnavailable('prune', new Error('the store is open for reading only'))) };
+  if (readonly) {
+    // A read-only store (the CLI) never writes: every write is refused.
+    const refuse = (op: string) => (): Promise<never> => Promise.reject(storeUnavailable(op, new Error('the store is open for reading only')));
+    return { ...store, trail, insert: refuse('insert'), complete: refuse('complete'), segment: refuse('segment'), prune: refuse('prune') };
+  }
   const syncWal = !inMemory && (opts.synchronous ?? 'full') === 'full' ? `${sqlite.name}-wal` : undefined;
   let writer: SqliteGroupCommit;
   let checkpointer: WalCheckpointer | undefined;

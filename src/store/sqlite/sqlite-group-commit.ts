@@ -68,7 +68,7 @@ import { storeUnavailable } from '../store-unavailable.ts';
 import { completionRow, toRow } from '../sql/audit-row.ts';
 import type { NumberedChunk, RecordingWrite } from '../audit-store.ts';
 import { TrailChain, stateFrom, type PendingEvent } from '../../audit/trail/trail-chain.ts';
-import { beginEvent, outcomeEvent, prunedEvent, segmentEvent, isOneShotCode } from '../../audit/trail/trail-events.ts';
+import { beginEvent, beginEventType, outcomeEvent, prunedEvent, segmentEvent } from '../../audit/trail/trail-events.ts';
 import type { TrailSigner } from '../../audit/trail/signing-key.ts';
 
 export interface SqliteGroupCommit {
@@ -395,7 +395,7 @@ export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteG
       return queued<void>('insert', (s) => {
         // The row and the events are built now: the caller may change `entry` once insert() returned.
         const time = entry.time.getTime();
-        const events: PendingEvent[] = [{ type: isOneShotCode(entry.code) ? 'record' : 'request.begin', ref: entry.id, time, text: beginEvent(entry) }];
+        const events: PendingEvent[] = [{ type: beginEventType(entry), ref: entry.id, time, text: beginEvent(entry) }];
         if (completion) events.push({ type: 'request.outcome', ref: entry.id, time: completion.completedAt.getTime(), text: outcomeEvent(entry.id, completion, recording.bodies) });
         return { kind: 'insert', params: inOrder(toRow(entry, completion), INSERT_COLUMNS), events, chunks: recording.chunks, ...s };
       });

@@ -99,6 +99,16 @@ test('a recorded body changed in the store is found; --no-bodies skips the check
   assert.equal(skip.code, 0, skip.stdout);
 });
 
+test('bodies deleted by retention are reported as pruned, not as broken', async () => {
+  const copy = copyDb('pruned.db');
+  const sql = new Database(copy);
+  sql.prepare('delete from trail_chunk where begin_seq = (select begin_seq from audit_events where id = ?)').run(recordId);
+  sql.close();
+  const r = await cli('audit', 'verify', '--db', copy, '--trusted-keys', join(dir, 'trusted.pem'));
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /29 recorded bodies match, 1 pruned by retention/);
+});
+
 test('a key the auditor does not trust fails at the first checkpoint', async () => {
   const other = join(dir, 'other.pem');
   const gen = await cli('audit', 'keys', 'generate', '--file', other);

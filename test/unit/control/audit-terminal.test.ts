@@ -36,6 +36,25 @@ describe('control API: recorded terminal sessions', { timeout: 120_000 }, () => 
   }
   const codeOf = (a: { json: unknown }): string => (a.json as { error: { code: string } }).error.code;
 
+  /** Runs `fn` under a policy that gives carol `events` and `events/*` — a wildcard, which never grants the guarded subresources. */
+  async function withWideRule(fn: () => Promise<void>): Promise<void> {
+    const before = current;
+    current = policy(`
+- id: audit/wide
+  effect: allow
+  subjects: { users: [carol] }
+  connections: [sluice]
+  apiGroups: [audit.sluice.dev]
+  verbs: [get, list]
+  resources: ["events", "events/*"]
+`);
+    try {
+      await fn();
+    } finally {
+      current = before;
+    }
+  }
+
   const exec = (who: AuditBegin['principal']): AuditBegin => {
     const e = auditEntry({ namespace: 'dev', principal: who });
     const path = '/api/v1/namespaces/dev/pods/web-1/exec';
@@ -99,24 +118,12 @@ describe('control API: recorded terminal sessions', { timeout: 120_000 }, () => 
   });
 
   test('events/terminal is guarded: a rule granting it only through a wildcard does not', async () => {
-    const before = current;
-    current = policy(`
-- id: audit/wide
-  effect: allow
-  subjects: { users: [carol] }
-  connections: [sluice]
-  apiGroups: [audit.sluice.dev]
-  verbs: [get, list]
-  resources: ["events", "events/*"]
-`);
-    try {
+    await withWideRule(async () => {
       assert.equal((await get(`/sluice/v1/audit/events/${alicesExec.id}`, 'carol')).status, 200, 'the record itself is granted');
       const r = await get(`/sluice/v1/audit/events/${alicesExec.id}/terminal`, 'carol');
       assert.equal(r.status, 403);
       assert.equal(codeOf(r), 'POLICY_DENIED');
-    } finally {
-      current = before;
-    }
+    });
   });
 
   test('recorded bodies: events/body is granted by name (carol; the demo gives bob no body reads), never through a wildcard; the answer says what was withheld', async () => {
@@ -137,21 +144,7 @@ describe('control API: recorded terminal sessions', { timeout: 120_000 }, () => 
       [['request', '{"kind":"ConfigMap","data":{"a":"b"}}']],
     );
     assert.equal(b.bodies?.response?.withheld, true);
-    const before = current;
-    current = policy(`
-- id: audit/wide
-  effect: allow
-  subjects: { users: [carol] }
-  connections: [sluice]
-  apiGroups: [audit.sluice.dev]
-  verbs: [get]
-  resources: ["events", "events/*"]
-`);
-    try {
-      assert.equal((await get(`/sluice/v1/audit/events/${e.id}/body`, 'carol')).status, 403);
-    } finally {
-      current = before;
-    }
+    await withWideRule(async () => assert.equal((await get(`/sluice/v1/audit/events/${e.id}/body`, 'carol')).status, 403));
   });
 
   test('a record that is not a session is refused; a session whose chunks changed is refused unless unverified=true', async () => {

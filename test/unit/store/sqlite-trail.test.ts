@@ -7,14 +7,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteAuditStore } from '../../../src/store/sqlite/open-sqlite-audit-store.ts';
 import type { AuditStore, StoredTrailEvent } from '../../../src/store/audit-store.ts';
-import { keyIdOf, parseTrustedKeys, publicKeyPem, type TrailSigner } from '../../../src/audit/trail/signing-key.ts';
+import { ephemeralSigner, parseTrustedKeys, publicKeyPem } from '../../../src/audit/trail/signing-key.ts';
 import { verifyTrail } from '../../../src/audit/trail/verify-trail.ts';
 import { SluiceError } from '../../../src/core/errors.ts';
 import { auditEntry } from './audit-store.conformance.ts';
@@ -24,10 +23,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const dbPath = (): string => join(dir, `t${++n}`, 'sluice.db');
 
-function testSigner(): TrailSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { keyId: keyIdOf(publicKey), publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), sign: (d) => sign(null, d, privateKey) };
-}
+const testSigner = ephemeralSigner;
 
 const done = { status: 200, bytesIn: 0, bytesOut: 5, durationMs: 1, completedAt: new Date('2026-01-10T12:00:01Z') };
 

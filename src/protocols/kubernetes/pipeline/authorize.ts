@@ -5,16 +5,16 @@
  * approval by the next stages — or 403 "requires approval" when the gateway runs without
  * approvals.
  */
-import type { Approval } from '../../../approval/types.ts';
-import { decide, type ActiveGrant } from '../../../policy/decide.ts';
+import { activeGrants } from '../../../approval/active-grants.ts';
+import { decide } from '../../../policy/decide.ts';
 import type { Stage } from './context.ts';
 import { Rejection } from './rejection.ts';
 
 export const authorize: Stage = {
   name: 'authorize',
   run(ctx) {
-    const grants = ctx.deps.approvals?.activeGrants() ?? [];
-    const decision = decide(ctx.principal!, ctx.attributes!, ctx.deps.policies(), grants.length ? { grants: grants.map(activeGrant) } : {});
+    const grants = activeGrants(ctx.deps.approvals?.activeGrants() ?? []);
+    const decision = decide(ctx.principal!, ctx.attributes!, ctx.deps.policies(), grants.length ? { grants } : {});
     ctx.decision = decision;
     if (decision.effect === 'allow') return;
     const detail = { rules: decision.rules.map((r) => r.id), errors: decision.errors };
@@ -38,6 +38,3 @@ export const authorize: Stage = {
   },
 };
 
-function activeGrant(a: Approval): ActiveGrant {
-  return { id: a.id, role: a.grant!.role, username: a.requester.username, issuer: a.requester.issuer, subject: a.requester.subject, activeUntil: a.grant!.activeUntil! };
-}
