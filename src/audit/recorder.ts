@@ -132,6 +132,7 @@ export function createAuditRecorder(store: AuditStore, opts: AuditRecorderOption
             durationMs: Math.round(outcome.durationMs),
             ...(outcome.error ? { error: { code: redactString(outcome.error.code), message: redactString(outcome.error.message) } } : {}),
             ...(outcome.masking ? { masking: maskingNote(outcome.masking) } : {}),
+            ...(outcome.detail ? { detail: redactSecrets(outcome.detail).entry } : {}),
             completedAt: now(),
           };
           const begun = committed;

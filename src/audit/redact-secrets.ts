@@ -43,7 +43,7 @@ export function redactString(s: string): string {
 }
 
 /** A copy of the entry fit for the store, and the dotted paths of the fields that were changed. */
-export function redactSecrets(entry: AuditBegin): { entry: AuditBegin; redacted: string[] } {
+export function redactSecrets<T extends object = AuditBegin>(entry: T): { entry: T; redacted: string[] } {
   const redacted: string[] = [];
   const walk = (v: unknown, path: string): unknown => {
     if (typeof v === 'string') {
@@ -60,5 +60,5 @@ export function redactSecrets(entry: AuditBegin): { entry: AuditBegin; redacted:
     }
     return v;
   };
-  return { entry: walk(entry, '') as AuditBegin, redacted };
+  return { entry: walk(entry, '') as T, redacted };
 }

@@ -83,6 +83,12 @@ export interface AuditOutcome {
   error?: AuditError;
   /** Present when masking applied to the response (or was lifted by policy). */
   masking?: AuditMasking;
+  /**
+   * What an event learned by its end, beyond the common fields: for an `mcp.call`, the decision
+   * over the Kubernetes requests it made, their ids and the approval that held one (its record is
+   * begun before the first of them; see docs/audit-events.md).
+   */
+  detail?: Record<string, unknown>;
 }
 
 /** A stored outcome: the gateway's outcome plus when the store recorded it. */

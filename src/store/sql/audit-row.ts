@@ -57,6 +57,7 @@ const NO_COMPLETION = {
   outcome_error_code: null,
   outcome_error_message: null,
   masking: null,
+  outcome_detail: null,
 } as const;
 
 /** PostgreSQL returns BIGINT as a string; SQLite returns numbers. */
@@ -119,6 +120,7 @@ export function fromRow(r: Row): AuditRecord {
       completedAt: new Date(num(r.completed_at)),
       ...(r.outcome_error_code !== null ? { error: { code: r.outcome_error_code, message: r.outcome_error_message ?? '' } } : {}),
       ...(r.masking !== null ? { masking: JSON.parse(r.masking) as AuditMasking } : {}),
+      ...(r.outcome_detail !== null && r.outcome_detail !== undefined ? { detail: JSON.parse(r.outcome_detail) as Record<string, unknown> } : {}),
     };
   }
   return rec;
@@ -134,6 +136,7 @@ export function completionRow(c: AuditCompletion): {
   outcome_error_code: string | null;
   outcome_error_message: string | null;
   masking: string | null;
+  outcome_detail: string | null;
 } {
   return {
     status: c.status,
@@ -144,5 +147,6 @@ export function completionRow(c: AuditCompletion): {
     outcome_error_code: c.error?.code ?? null,
     outcome_error_message: c.error?.message ?? null,
     masking: c.masking ? JSON.stringify(c.masking) : null,
+    outcome_detail: c.detail ? JSON.stringify(c.detail) : null,
   };
 }

@@ -50,6 +50,8 @@ export interface AuditEventsTable {
   outcome_error_message: string | null;
   /** JSON of AuditMasking (migration 0003). */
   masking: string | null;
+  /** JSON object: what a record learned by its end (AuditOutcome.detail; an MCP call's decision); migration 0005. */
+  outcome_detail: string | null;
   /** The approval a record belongs to (held requests, approval transitions); migration 0002. */
   approval_id: string | null;
   /** JSON object: what an event carries beyond the common fields (approval transitions). */

@@ -124,6 +124,12 @@ export const SQLITE_MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('audit_events_begin_seq').on('audit_events').columns(['begin_seq']).execute();
     },
   },
+  '0005-outcome-detail': {
+    async up(db: Kysely<unknown>) {
+      // AuditOutcome.detail: what a record learned by its end (an MCP call's decision, issue #7).
+      await db.schema.alterTable('audit_events').addColumn('outcome_detail', 'text').execute();
+    },
+  },
 };
 
 export const sqliteMigrationProvider: MigrationProvider = {

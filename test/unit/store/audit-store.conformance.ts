@@ -160,6 +160,19 @@ export function auditStoreConformance(name: string, open: () => Promise<AuditSto
       assert.deepEqual((await store.get(e.id))!.outcome, c);
     });
 
+    test('an outcome detail round-trips, completed later or inserted with the record, and the trail commits to it', async () => {
+      const e = auditEntry();
+      await store.insert(e);
+      const c = { ...completion, detail: { decision: { effect: 'review', rules: ['r1'] }, requests: [{ id: 'x', status: 200 }] } };
+      await store.complete(e.id, c);
+      assert.deepEqual((await store.get(e.id))!.outcome, c);
+      const events = await store.trailOf(e.id);
+      assert.match(events.at(-1)!.event, /"requests":\[\{"id":"x","status":200\}\]/);
+      const e2 = auditEntry();
+      await store.insert(e2, c);
+      assert.deepEqual((await store.get(e2.id))!.outcome, c);
+    });
+
     test('list is newest first by time, ties in insertion order reversed', async () => {
       const a = auditEntry({ minute: 1 });
       const b = auditEntry({ minute: 3 });
