@@ -53,9 +53,18 @@ export interface TokenVerifierOptions {
   now?: () => Date;
 }
 
+export interface VerifyOptions {
+  /**
+   * The `aud` values to accept instead of each issuer's `audiences`: a resource server of its
+   * own, such as the MCP endpoint, accepts only tokens issued for it (RFC 8707, MCP
+   * authorization: no token passthrough).
+   */
+  audiences?: readonly string[];
+}
+
 export interface TokenVerifier {
   /** Verify a bearer token; never throws, never resolves to a principal without a valid signature. */
-  verify(token: string): Promise<Result<VerifiedPrincipal, AuthnError>>;
+  verify(token: string, opts?: VerifyOptions): Promise<Result<VerifiedPrincipal, AuthnError>>;
   /** The configured issuer URLs. */
   readonly issuers: readonly string[];
   /** Release HTTP connections. */
@@ -215,7 +224,7 @@ export function createTokenVerifier(issuers: readonly IssuerConfigInput[], opts:
     byIssuer.set(cfg.issuer, new IssuerKeys(cfg, fetchFn, now));
   }
 
-  async function verify(token: string): Promise<Result<VerifiedPrincipal, AuthnError>> {
+  async function verify(token: string, opts: VerifyOptions): Promise<Result<VerifiedPrincipal, AuthnError>> {
     if (typeof token !== 'string' || token === '') return fail(authnError('AUTHN_MISSING', 'no bearer token'));
     if (token.length > MAX_TOKEN_LENGTH) return fail(authnError('AUTHN_INVALID', 'token is too large', { tokenLength: token.length }));
 
@@ -267,7 +276,7 @@ export function createTokenVerifier(issuers: readonly IssuerConfigInput[], opts:
     try {
       ({ payload } = await jwtVerify(token, resolveKey, {
         issuer: cfg.issuer,
-        audience: cfg.audiences,
+        audience: opts.audiences ? [...opts.audiences] : cfg.audiences,
         algorithms: cfg.algorithms,
         clockTolerance: cfg.clockSkewSeconds,
         currentDate: now(),
@@ -312,12 +321,16 @@ export function createTokenVerifier(issuers: readonly IssuerConfigInput[], opts:
 
   return {
     issuers: [...byIssuer.keys()],
-    async verify(token) {
+    async verify(token, opts = {}) {
       try {
-        const key = typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH ? createHash('sha256').update(token).digest('base64url') : undefined;
+        // The accepted audiences are part of the key: a token verified for one resource is not thereby good for another.
+        const key =
+          typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH
+            ? createHash('sha256').update(token).update(`\0${opts.audiences?.join('\0') ?? ''}`).digest('base64url')
+            : undefined;
         const hit = key ? cached(key) : undefined;
         if (hit) return ok(hit);
-        const result = await verify(token);
+        const result = await verify(token, opts);
         if (result.ok && key) remember(key, result.value);
         return result;
       } catch (err) {

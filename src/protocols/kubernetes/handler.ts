@@ -21,7 +21,7 @@ import { authorize } from './pipeline/authorize.ts';
 import { awaitApproval } from './pipeline/await-approval.ts';
 import { requestApproval } from './pipeline/request-approval.ts';
 import { classify } from './pipeline/classify.ts';
-import type { KubeContext, KubernetesDeps, Stage } from './pipeline/context.ts';
+import type { InternalCaller, KubeContext, KubernetesDeps, Stage } from './pipeline/context.ts';
 import { readBody } from './pipeline/read-body.ts';
 import { auditEntry, recordDecision } from './pipeline/record-decision.ts';
 import { Rejection } from './pipeline/rejection.ts';
@@ -50,22 +50,26 @@ function upgradeOptions(ctx: KubeContext): UpgradeOptions {
 export const STAGES: readonly Stage[] = [authenticate, resolveConnection, readBody, classify, authorize, requestApproval, recordDecision, awaitApproval];
 
 export interface KubernetesHandler {
-  handleRequest(req: IncomingMessage, res: ServerResponse): void;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `caller`: only the in-process client (internal-client.ts) passes one; see InternalCaller. */
+  handleRequest(req: IncomingMessage, res: ServerResponse, caller?: InternalCaller): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, caller?: InternalCaller): void;
 }
 
 export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler {
   const now = deps.now ?? (() => new Date());
 
-  function context(req: IncomingMessage, upgrade: boolean): KubeContext {
+  function context(req: IncomingMessage, upgrade: boolean, caller: InternalCaller | undefined): KubeContext {
+    const id = randomUUID();
+    caller?.onStart?.(id);
     return {
-      id: randomUUID(),
+      id,
       started: process.hrtime.bigint(),
       time: now(),
       req,
-      sourceIp: req.socket?.remoteAddress ?? '',
+      sourceIp: caller ? caller.sourceIp : (req.socket?.remoteAddress ?? ''),
       upgrade,
       deps,
+      ...(caller ? { caller } : {}),
       path: '/',
       query: '',
       bytesIn: 0,
@@ -97,14 +101,15 @@ export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler
   }
 
   return {
-    handleRequest(req, res) {
-      const ctx = context(req, false);
+    handleRequest(req, res, caller) {
+      const ctx = context(req, false, caller);
       res.setHeader('x-sluice-request-id', ctx.id);
       (async () => {
         await runStages(ctx);
         await forwardHttp(ctx, res);
       })().catch(async (e: unknown) => {
         const r = toRejection(e);
+        ctx.caller?.onRefused?.(r.code, ctx.id);
         if (!res.headersSent) {
           for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
           sendStatus(res, r.status);
@@ -115,14 +120,15 @@ export function createKubernetesHandler(deps: KubernetesDeps): KubernetesHandler
       });
     },
 
-    handleUpgrade(req, socket, head) {
-      const ctx = context(req, true);
+    handleUpgrade(req, socket, head, caller) {
+      const ctx = context(req, true, caller);
       (async () => {
         checkUpgrade(req);
         await runStages(ctx);
         await forwardUpgrade(ctx, socket, head, upgradeOptions(ctx));
       })().catch(async (e: unknown) => {
         const r = toRejection(e);
+        ctx.caller?.onRefused?.(r.code, ctx.id);
         rejectUpgrade(socket, r.status);
         await recordRejection(ctx, r);
       });

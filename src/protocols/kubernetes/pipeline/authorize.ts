@@ -16,6 +16,7 @@ export const authorize: Stage = {
     const grants = activeGrants(ctx.deps.approvals?.activeGrants() ?? []);
     const decision = decide(ctx.principal!, ctx.attributes!, ctx.deps.policies(), grants.length ? { grants } : {});
     ctx.decision = decision;
+    ctx.caller?.onDecision?.(decision, ctx.id);
     if (decision.effect === 'allow') return;
     const detail = { rules: decision.rules.map((r) => r.id), errors: decision.errors };
     if (decision.effect === 'review') {

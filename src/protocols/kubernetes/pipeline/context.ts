@@ -34,6 +34,28 @@ export interface KubernetesDeps {
   now?: () => Date;
 }
 
+/**
+ * A request that Sluice itself makes on behalf of an authenticated caller of another protocol
+ * (an MCP tool call): it enters the same pipeline through the in-process client
+ * (../internal-client.ts), whose connections the network cannot reach, with the principal that
+ * protocol verified. Only stage 1 differs: the principal is taken, not derived from a token.
+ */
+export interface InternalCaller {
+  readonly principal: VerifiedPrincipal;
+  /** The address of the client of the other protocol. */
+  readonly sourceIp: string;
+  /** What caused the request, recorded with it as `detail.via` (e.g. the MCP call's record id and tool). */
+  readonly via: Record<string, unknown>;
+  /** Told the gateway's id of the request (its audit record) as soon as it is known. */
+  onStart?(requestId: string): void;
+  /** Told the policy's decision on the request. */
+  onDecision?(decision: Decision, requestId: string): void;
+  /** Told when the request is held for review (the MCP call keeps its client informed). */
+  onHold?(hold: OpenedHold, requestId: string): void;
+  /** Told why Sluice refused the request (the stable error code, docs/errors.md). */
+  onRefused?(code: string, requestId: string): void;
+}
+
 export interface KubeContext {
   readonly id: string;
   readonly started: bigint;
@@ -44,6 +66,8 @@ export interface KubeContext {
   /** True for Connection: Upgrade requests (exec, attach, port-forward). */
   readonly upgrade: boolean;
   readonly deps: KubernetesDeps;
+  /** Set for requests Sluice makes for a caller of another protocol (see InternalCaller). */
+  readonly caller?: InternalCaller;
   /** The connection's upstream (stage resolve-connection). */
   upstream?: Upstream;
   /** Path and query as the API server will see them, without the /clusters/NAME prefix. */

@@ -39,6 +39,7 @@ export function auditEntry(ctx: KubeContext, error?: { code: string; message: st
   }
   if (error) entry.error = error;
   if (ctx.hold) entry.approvalId = ctx.hold.approval.id;
+  if (ctx.caller) entry.detail = { via: ctx.caller.via };
   return entry;
 }
 

@@ -36,6 +36,7 @@ export const requestApproval: Stage = {
         message: d.message,
         requestId: ctx.id,
       });
+      ctx.caller?.onHold?.(ctx.hold, ctx.id);
     } catch (e) {
       const busy = isSluiceError(e) && e.code === 'APPROVAL_REQUIRED';
       throw new Rejection(
