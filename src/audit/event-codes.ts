@@ -19,6 +19,10 @@ export const AUDIT_EVENT_CODES = {
   'approval.expired': 'The approval was not decided (or an approved request not run, or a grant ran out) in time.',
   'approval.spent': 'An approved request ran: the attempt `detail.requestId` spent the approval; no other attempt can.',
   'approval.revoked': 'An active grant was ended early by its requester or an approver.',
+  'mcp.call':
+    'A `tools/call` on Sluice\'s MCP endpoint: the tool, its arguments (masked), the caller, the decision over the Kubernetes requests it made, and the result\'s size; each of those requests is a `kubernetes.request` whose `detail.via.call` names this record.',
+  'mcp.request.rejected':
+    'A request to the MCP endpoint refused before any tool ran: a foreign `Origin`/`Host`, an unknown session, a body that is not JSON-RPC.',
   'audit.read':
     'Someone read the audit trail through the control API (list or show), allowed or not; `detail.filter` is the query as run (with the reader\'s scope), `detail.count` how many records it returned.',
 } as const;

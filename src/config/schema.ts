@@ -340,6 +340,43 @@ export const TrailSchema = z
   .strict()
   .describe('The tamper-evident trail (docs/audit-events.md#the-trail): every audit event is appended to a SHA-256 hash chain with signed checkpoints.');
 
+export const McpSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Serve Sluice\'s own MCP endpoint at `/mcp` on the gateway\'s listener (docs/mcp.md): Streamable HTTP, tools over the connections, every call through the Kubernetes pipeline.'),
+    resource: z
+      .string()
+      .url()
+      .optional()
+      .describe('The endpoint\'s resource identifier (RFC 8707, RFC 9728 `resource`): its canonical https URL as clients reach it, e.g. `https://sluice.example.com/mcp`. Access tokens must carry it in `aud`. Default: the listener\'s URL + `/mcp` (right for loopback only).'),
+    audiences: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('`aud` values accepted at the endpoint instead of `resource` alone (e.g. when the identity provider cannot put the URL in `aud`). Never the audience of the Kubernetes listener: a token for one resource is not a token for the other.'),
+    authorizationServers: z
+      .array(z.string().url())
+      .optional()
+      .describe('Authorization servers named in the protected resource metadata (RFC 9728 `authorization_servers`). Default: the configured `identity.issuers`.'),
+    scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email', 'groups']).describe('`scopes_supported` in the protected resource metadata: what a client asks for when it logs in.'),
+    sessions: z
+      .enum(['stateful', 'stateless'])
+      .default('stateful')
+      .describe('`stateful`: the endpoint issues an `Mcp-Session-Id` bound to the caller (another identity presenting it gets 404); `stateless`: no sessions, every POST stands alone (for several gateway replicas behind a load balancer).'),
+    sessionIdleTimeout: configDuration.default('30m').describe('A stateful session unused this long is closed (the client initializes again).'),
+    maxSessionsPerPrincipal: z.number().int().min(1).max(10_000).default(32).describe('Open sessions per identity; the oldest is closed beyond this.'),
+    allowedOrigins: z
+      .array(z.string().url())
+      .default([])
+      .describe('Browser origins allowed to call the endpoint besides the resource\'s own. Any other `Origin` is refused with 403 (DNS rebinding).'),
+    allowedHosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('`Host` values accepted besides the resource\'s own host (and, on a loopback listener, `localhost`/`127.0.0.1`/`[::1]` with the port). Any other Host is refused with 403 (DNS rebinding).'),
+    maxAnswerBytes: z.number().int().min(1024).max(64 * MiB).default(1 * MiB).describe('Largest Kubernetes answer a tool reads (bytes); longer ones are cut and the result says so.'),
+    progressInterval: configDuration.default('10s').describe('While a tool call is held for approval, a progress notification is sent this often (clients that sent a progress token reset their time-out on each).'),
+  })
+  .strict()
+  .describe('Sluice\'s own MCP endpoint (docs/mcp.md): an OAuth 2.1 protected resource per the MCP authorization specification.');
+
 export const ConfigSchema = z
   .object({
     log: LogSchema.default(LogSchema.parse({})),
@@ -364,6 +401,7 @@ export const ConfigSchema = z
     masking: MaskingSchema.default(MaskingSchema.parse({})),
     recording: RecordingSchema.default(RecordingSchema.parse({})),
     trail: TrailSchema.default(TrailSchema.parse({})),
+    mcp: McpSchema.default(McpSchema.parse({})),
   })
   .strict()
   .describe('Sluice configuration file (YAML).');

@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   AUDIT_QUERY_INVALID: 'An audit query has a bad filter: an unparseable time, a limit out of range, a malformed cursor or id prefix.',
   AUDIT_RECORD_NOT_FOUND: 'No audit record has that id, or an id prefix matches more than one record.',
   AUDIT_NOT_REPLAYABLE: 'The audit record is not a terminal session (exec or attach of a pod), or nothing of it was recorded, so it cannot be replayed.',
+  MCP_SESSION_UNKNOWN: 'The `Mcp-Session-Id` names no open MCP session of the caller (closed, idle too long, or opened by another identity): 404, initialize a new session.',
+  MCP_ORIGIN_REFUSED: 'A request to the MCP endpoint came with an `Origin` or `Host` that is neither the endpoint\'s own nor allowed (`mcp.allowedOrigins`, `mcp.allowedHosts`): 403, against DNS rebinding.',
   TRAIL_KEY_INVALID: 'The audit trail signing key file is missing, unreadable, not an Ed25519 private key or already exists (generate), or a trusted-keys file holds anything but Ed25519 public keys.',
 } as const;
 

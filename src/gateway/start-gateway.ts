@@ -26,6 +26,9 @@ import { watchPolicies } from '../policy/watch-policies.ts';
 import { canRequestRole } from '../policy/grants.ts';
 import { createMasking } from '../masking/create-masking.ts';
 import { createKubernetesHandler } from '../protocols/kubernetes/handler.ts';
+import { createInternalKubeClient } from '../protocols/kubernetes/internal-client.ts';
+import { createMcpEndpoint, type McpEndpoint } from '../protocols/mcp/mcp-endpoint.ts';
+import { SLUICE_TOOLS } from '../protocols/mcp/tools/index.ts';
 import { createControlApi } from '../control/control-api.ts';
 import { statusFailure } from '../protocols/kubernetes/status.ts';
 import { createUpstream, type Upstream } from '../protocols/kubernetes/upstream.ts';
@@ -56,6 +59,8 @@ export interface Gateway {
   policies(): PolicySet;
   /** The approval service, when the gateway holds requests for approval. */
   approvals?: ApprovalServiceImpl;
+  /** The MCP endpoint's URL and resource identifier (`mcp.enabled`). */
+  mcpUrl?: string;
   close(): Promise<void>;
 }
 
@@ -167,12 +172,15 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
       })
     : undefined;
 
+  // Sluice's own MCP endpoint (created once the listener's URL is known).
+  let mcp: McpEndpoint | undefined;
   server.on('request', (req, res) => {
     if (req.url === '/healthz' || req.url === '/readyz' || req.url === '/livez') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
     if (controlApi?.handle(req, res)) return;
+    if (mcp?.handle(req, res)) return;
     handler.handleRequest(req, res);
   });
   server.on('upgrade', (req, socket, head) => handler.handleUpgrade(req, socket, head));
@@ -208,6 +216,30 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
   const host = cfg.server.host.includes(':') ? `[${cfg.server.host}]` : cfg.server.host;
   const url = `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   log.info({ url, connections: [...upstreams.keys()] }, 'Kubernetes API listener started');
+  if (cfg.mcp.enabled) {
+    mcp = createMcpEndpoint({
+      cfg: cfg.mcp,
+      listenerUrl: url,
+      loopback: isLoopback(cfg.server.host),
+      port,
+      verifier,
+      kube: createInternalKubeClient(handler),
+      recorder: deps.recorder,
+      ...(masking ? { masking } : {}),
+      policies: () => policies.current(),
+      policyDigest: () => policies.current().digest,
+      grants: () => activeGrants(approvals?.activeGrants() ?? []),
+      connections: [...upstreams.keys()],
+      tools: SLUICE_TOOLS,
+      log: log.child({ component: 'mcp' }),
+      maxAnswerBytes: cfg.mcp.maxAnswerBytes,
+      progressIntervalMs: durationMs(cfg.mcp.progressInterval),
+      ...(cfg.approvals.consoleUrl ? { consoleUrl: cfg.approvals.consoleUrl } : {}),
+      now: deps.now ?? (() => new Date()),
+    });
+    if (!cfg.mcp.resource && !isLoopback(cfg.server.host)) log.warn({ resource: mcp.resource }, 'mcp.resource is not set: the MCP endpoint names itself by the listener\'s address; set it to the URL clients use');
+    log.info({ url: mcp.resource, sessions: cfg.mcp.sessions }, 'MCP endpoint started');
+  }
 
   return {
     url,
@@ -216,8 +248,10 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
     clusterUrl: (c) => `${url}/clusters/${c}`,
     policies: () => policies.current(),
     ...(approvals ? { approvals } : {}),
+    ...(mcp ? { mcpUrl: mcp.resource } : {}),
     async close() {
       controlApi?.close();
+      await mcp?.close();
       await approvals?.close();
       await webhooks?.close();
       await new Promise<void>((resolve) => {
@@ -229,6 +263,11 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
       for (const u of upstreams.values()) u.close();
     },
   };
+}
+
+/** Is the listener bound to a loopback address only? */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** The policy's roles as the approval service sees them. */

@@ -55,6 +55,8 @@ export interface GatewayWorldOptions {
   masking?: Record<string, unknown>;
   /** The `recording` section (caps, on/off). */
   recording?: Record<string, unknown>;
+  /** The `mcp` section (sessions, origins…). */
+  mcp?: Record<string, unknown>;
 }
 
 export interface GatewayWorld {
@@ -138,6 +140,7 @@ export async function startGatewayWorld(opts: GatewayWorldOptions): Promise<Gate
       ...(opts.approvals ? { approvals: opts.approvals } : {}),
       ...(opts.masking ? { masking: opts.masking } : {}),
       ...(opts.recording ? { recording: opts.recording } : {}),
+      ...(opts.mcp ? { mcp: opts.mcp } : {}),
     });
     const { store, recorder } = await openAudit(config, { log, closeStore: false, ...(opts.wrapStore ? { wrapStore: opts.wrapStore } : {}) });
     closers.push(() => store.close());

@@ -39,7 +39,7 @@ function isRedirectTarget(url: URL, redirectUri: URL): boolean {
  * Walk from the authorization URL to the redirect back to the client, logging in on the way.
  * Returns the callback URL (with `code` and `state`, or an `error`).
  */
-async function signIn(fetchFn: TrustedFetch, start: URL, redirectUri: URL, username: string, password: string, signal: AbortSignal): Promise<URL> {
+export async function signIn(fetchFn: TrustedFetch, start: URL, redirectUri: URL, username: string, password: string, signal: AbortSignal): Promise<URL> {
   const jar = new CookieJar();
   let url = start;
   let method: 'GET' | 'POST' = 'GET';
