@@ -17,6 +17,8 @@ export interface LatencyResult {
   p99: number;
   max: number;
   errors: number;
+  /** Every sample (ms), sorted. */
+  samples: number[];
 }
 
 /** Sequential GETs on one keep-alive connection, timed with hrtime: sub-millisecond resolution. */
@@ -57,6 +59,6 @@ export async function sequentialLatency(t: Target, path: string, n: { warmup: nu
     agent.destroy();
   }
   samples.sort((a, b) => a - b);
-  return { target: t.name, n: samples.length, p50: percentile(samples, 50), p90: percentile(samples, 90), p99: percentile(samples, 99), max: samples.at(-1) ?? NaN, errors };
+  return { target: t.name, n: samples.length, p50: percentile(samples, 50), p90: percentile(samples, 90), p99: percentile(samples, 99), max: samples.at(-1) ?? NaN, errors, samples };
 }
 

@@ -2,8 +2,9 @@
  * Benchmarks (`npm run bench`): the Kubernetes data path, side by side in one run on loopback,
  * measured against the performance goals of issue #3, then the just-in-time approval figures of
  * issue #4 (bench/approvals.ts), the inline masking figures of issue #5
- * (bench/masking-gateway.ts) and the recording and trail figures of issue #6
- * (bench/recording.ts), each against a fresh gateway process.
+ * (bench/masking-gateway.ts), the recording and trail figures of issue #6
+ * (bench/recording.ts) and the MCP figure of issue #7 (bench/mcp.ts), each against a fresh
+ * gateway process.
  *
  * Targets, each in its own process:
  *   - direct: the Kubernetes API emulator (bench/emulator-process.ts), admin token;
@@ -39,6 +40,7 @@ import { approvalGoals, approvalsBench, approvalsMethod, approvalsResults } from
 import { sequentialLatency, type LatencyResult } from './latency.ts';
 import { maskingBench, maskingGoals, maskingMethod, maskingResults } from './masking-gateway.ts';
 import { recordingBench, recordingGoals, recordingMethod, recordingResults } from './recording.ts';
+import { mcpBench, mcpGoals, mcpMethod, mcpResults } from './mcp.ts';
 import { GET_PATH, LIST_PATH, NAMESPACE, PODS, USER, call, root, rssMb, startBenchWorld, stopProcess, type Target } from './world.ts';
 
 const envNumber = (name: string, dflt: number): number => {
@@ -270,6 +272,9 @@ try {
   // Recording and the trail (issue #6): the store in process, then two fresh gateways.
   const recording = await recordingBench(world, log);
 
+  // MCP (issue #7): tools/call through /mcp against the same GET, on a fresh gateway.
+  const mcp = await mcpBench(world, log);
+
   log('done');
   const dbBytes = world.auditBytes();
 
@@ -312,6 +317,7 @@ try {
     ...approvalGoals(approvals),
     ...maskingGoals(masking),
     ...recordingGoals(recording),
+    ...mcpGoals(mcp),
   ] as const;
 
   const goalTable = [
@@ -354,7 +360,7 @@ try {
     `run on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, total bench time ${f0((Date.now() - benchStarted) / 1000)} s`,
   ].join('  \n');
 
-  console.log(`\n${goalTable}\n\n${latTable}\n\n${loadTable}\n\n${rssTable}\n\n${watchLines}\n\n${approvalsResults(approvals)}\n${maskingResults(masking)}\n\n${recordingResults(recording)}`);
+  console.log(`\n${goalTable}\n\n${latTable}\n\n${loadTable}\n\n${rssTable}\n\n${watchLines}\n\n${approvalsResults(approvals)}\n${maskingResults(masking)}\n\n${recordingResults(recording)}\n\n${mcpResults(mcp)}`);
 
   const doc = `# Benchmarks
 
@@ -443,7 +449,17 @@ throughput on the single-object GET. Same run and machine as above ([Machine](#m
 ### Method
 ${recordingMethod}
 
-${recordingResults(recording)}`;
+${recordingResults(recording)}
+
+## MCP
+The figure of issue #7: a \`tools/call\` of a single-object get through Sluice's MCP endpoint
+adds ≤ 3 ms p50 over the same Kubernetes GET made directly through the gateway. Same run and
+machine as above ([Machine](#machine)).
+
+### Method
+${mcpMethod(mcp)}
+
+${mcpResults(mcp)}`;
   await writeFile(join(root, 'docs/benchmarks.md'), doc);
   console.log('written to docs/benchmarks.md');
 } finally {

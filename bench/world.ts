@@ -186,8 +186,8 @@ export interface BenchWorld {
   gwPid: number;
   /** The gateway's audit database (plus its -wal file): size in bytes. */
   auditBytes(): number;
-  /** A fresh access token of a demo identity (e.g. carol, an approver) from the identity provider. */
-  tokenFor(user: string): Promise<string>;
+  /** A fresh access token of a demo identity (e.g. carol, an approver) from the identity provider; `audience`: for another resource (the MCP endpoint's URL). */
+  tokenFor(user: string, audience?: string): Promise<string>;
   /** JSON lines `{time, method, url}`, one per DELETE the emulator received (bench/emulator-process.ts). */
   deleteLog: string;
   /**
@@ -287,7 +287,7 @@ export async function startBenchWorld(opts: { withProxy?: boolean; keep?: boolea
       }
       return n;
     };
-    const tokenFor = (user: string): Promise<string> => idp.tokenFor(user);
+    const tokenFor = (user: string, audience?: string): Promise<string> => idp.tokenFor(user, audience ? { audience } : {});
     const deleteLog = join(dir, DELETE_LOG);
     const startGateway = (tag: string, extra?: Record<string, unknown>): Promise<Target> => startGw('full', tag, extra);
     return { dir, emu, proxy: proxy ?? gw, gw, ...(gwNormal ? { gwNormal } : {}), gwPid: gw.proc.pid!, auditBytes, tokenFor, deleteLog, startGateway, stop };
