@@ -147,8 +147,16 @@ describe('a developer (bob) through the SDK client', () => {
     ({ client: bob } = await connect(await tokenFor('bob')));
   });
 
-  test('tools/list shows what policy could allow bob: reads and deletes, but no exec', async () => {
-    const names = (await bob.listTools()).tools.map((t) => t.name);
+  test('tools/list shows what policy could allow bob: reads and deletes, but no exec; each definition carries its hash, which calls record', async () => {
+    const { tools } = await bob.listTools();
+    const names = tools.map((t) => t.name);
+    const since = new Date();
+    const get = tools.find((t) => t.name === 'get_resource')!;
+    const hash = get._meta?.['dev.sluice/definition-sha256'];
+    assert.match(String(hash), /^[0-9a-f]{64}$/);
+    await bob.callTool({ name: 'get_resource', arguments: { resource: 'pods', namespace: 'dev', name: 'db-0' } });
+    const rec = await eventually(async () => (await recordsOf('mcp.call', since)).find((x) => x.detail?.tool === 'get_resource'), 'the call record');
+    assert.equal(rec.detail?.definition, hash);
     for (const n of ['list_resources', 'get_resource', 'pod_logs', 'delete_resource', 'scale']) assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
     assert.ok(!names.includes('exec'), 'exec is hidden from bob');
   });
@@ -357,6 +365,20 @@ describe('sessions, origins and batches', () => {
       req.end(init({}).body);
     });
     assert.equal(status, 403);
+  });
+
+  test('a body that is not JSON gets a JSON-RPC parse error, is recorded, and changes nothing', async () => {
+    const token = await tokenFor('bob');
+    const since = new Date();
+    const before = world.emulator.requests.length;
+    const res = await fetchFn(mcpUrl(), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc": "2.0", "method": tools/call' });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { code: number } };
+    assert.equal(body.error.code, -32700);
+    assert.equal(world.emulator.requests.length, before);
+    const rec = await eventually(async () => (await recordsOf('mcp.request.rejected', since))[0], 'the rejection record');
+    assert.equal(rec.principal?.username, 'bob');
+    assert.equal(rec.error?.code, 'REQUEST_INVALID');
   });
 
   test('a JSON-RPC batch of two tool calls is two call records', async () => {

@@ -19,7 +19,6 @@ import { loadConfig } from '../../config/load-config.ts';
 import { SluiceError } from '../../core/errors.ts';
 import type { AuditRecord, RecordedChunk } from '../../audit/types.ts';
 import type { AuditStore } from '../../store/audit-store.ts';
-import { openSqliteAuditStore } from '../../store/sqlite/open-sqlite-audit-store.ts';
 import { checkRecordedBodies, newestCommitment } from '../../audit/trail/check-bodies.ts';
 import { recordFromJson } from '../../audit/record-json.ts';
 import type { TerminalJson } from '../../control/audit-reads.ts';
@@ -62,7 +61,7 @@ async function loadSessionFromApi(opts: ReplayOptions, id: string): Promise<{ re
 async function loadSession(opts: ReplayOptions, id: string): Promise<{ record: AuditRecord; chunks: RecordedChunk[] }> {
   if (opts.db === undefined && opts.config === undefined) return loadSessionFromApi(opts, id);
   const path = opts.db ?? (await loadConfig(opts.config)).store.sqlite.path;
-  const store: AuditStore = await openSqliteAuditStore({ path, readonly: true });
+  const store: AuditStore = await (await import('../../store/sqlite/open-sqlite-audit-store.ts')).openSqliteAuditStore({ path, readonly: true });
   try {
     const record = await findAuditRecord(store, id);
     if (!isTerminalSession(record)) {

@@ -26,7 +26,6 @@ import { AUDIT_QUERY_PARAMETERS, auditFilterFromQuery, type AuditQuery } from '.
 import { addConnectionOptions, withControlClient, type ConnectionFlags } from '../control-client.ts';
 import { SluiceError } from '../../core/errors.ts';
 import type { AuditStore, StoredTrailEvent } from '../../store/audit-store.ts';
-import { openSqliteAuditStore } from '../../store/sqlite/open-sqlite-audit-store.ts';
 import { checkRecordedBodies, newestCommitment } from '../../audit/trail/check-bodies.ts';
 import type { CheckpointBody } from '../../audit/trail/checkpoint.ts';
 import { parseExportLine } from '../../audit/trail/export-line.ts';
@@ -62,7 +61,8 @@ const seqOption = (v: string, name: string): number => {
 
 async function openStore(o: StoreFlags): Promise<AuditStore> {
   const path = o.db ?? (await loadConfig(o.config)).store.sqlite.path;
-  return openSqliteAuditStore({ path, readonly: true });
+  // Loaded on use: the store's modules (better-sqlite3, Kysely) are not needed by the other commands.
+  return (await import('../../store/sqlite/open-sqlite-audit-store.ts')).openSqliteAuditStore({ path, readonly: true });
 }
 
 /** The keys a verification trusts, and a note when they are the gateway's own. */
@@ -239,7 +239,7 @@ export function registerAuditTrailCommands(audit: Command): void {
       );
       return;
     }
-    const store = await openSqliteAuditStore({ path: o.db, readonly: true });
+    const store = await (await import('../../store/sqlite/open-sqlite-audit-store.ts')).openSqliteAuditStore({ path: o.db, readonly: true });
     try {
       const fromSeq = o.from !== undefined ? ((await store.checkpointAtOrBefore(seqOption(o.from, '--from'))) ?? 1) : undefined;
       const toSeq = o.to !== undefined ? seqOption(o.to, '--to') : undefined;

@@ -16,7 +16,6 @@ import { findAuditRecord } from '../find-audit-record.ts';
 import { recordFromJson, type AuditPageJson, type AuditRecordJson } from '../../audit/record-json.ts';
 import type { AuditStore } from '../../store/audit-store.ts';
 import { AUDIT_LIST_MAX_LIMIT } from '../../store/audit-store.ts';
-import { openSqliteAuditStore } from '../../store/sqlite/open-sqlite-audit-store.ts';
 import { addConnectionOptions, withControlClient, type ConnectionFlags } from '../control-client.ts';
 import { LIST_COLUMNS, formatRecord, formatTable, listRow, recordJson } from '../audit-format.ts';
 
@@ -38,7 +37,7 @@ function queryOf(o: ListOptions): AuditQuery {
 }
 
 async function withStore<T>(path: string, fn: (s: AuditStore) => Promise<T>): Promise<T> {
-  const store = await openSqliteAuditStore({ path, readonly: true });
+  const store = await (await import('../../store/sqlite/open-sqlite-audit-store.ts')).openSqliteAuditStore({ path, readonly: true });
   try {
     return await fn(store);
   } finally {

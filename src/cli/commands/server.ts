@@ -2,12 +2,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openAudit } from '../../audit/open-audit.ts';
 import { loadConfig } from '../../config/load-config.ts';
-import { startGateway } from '../../gateway/start-gateway.ts';
 import { createLogger } from '../../log/logger.ts';
-import { createMemoryApprovalStore } from '../../store/memory/memory-approval-store.ts';
-import { openSqliteApprovalStore } from '../../store/sqlite/open-sqlite-approval-store.ts';
 import { onShutdown } from '../shutdown.ts';
 
 export function registerServerCommands(program: Command): void {
@@ -18,6 +14,14 @@ export function registerServerCommands(program: Command): void {
     .action(async (opts: { config: string }) => {
       const cfg = await loadConfig(opts.config);
       const log = createLogger(cfg.log, 'gateway');
+      // Loaded here, not at the top: every other command (`sluice demo token` runs as kubectl's
+      // exec plugin, once per kubectl command) starts without the gateway's modules.
+      const [{ openAudit }, { startGateway }, { createMemoryApprovalStore }, { openSqliteApprovalStore }] = await Promise.all([
+        import('../../audit/open-audit.ts'),
+        import('../../gateway/start-gateway.ts'),
+        import('../../store/memory/memory-approval-store.ts'),
+        import('../../store/sqlite/open-sqlite-approval-store.ts'),
+      ]);
       if (cfg.store.sqlite.path !== ':memory:') await mkdir(dirname(resolve(cfg.store.sqlite.path)), { recursive: true });
       const { recorder, store } = await openAudit(cfg, { log });
       const approvalStore = cfg.store.sqlite.path === ':memory:' ? createMemoryApprovalStore() : openSqliteApprovalStore({ path: cfg.store.sqlite.path });

@@ -54,6 +54,8 @@ export interface CallContext {
   sourceIp: string;
   userAgent?: string;
   sessionId?: string;
+  /** The SHA-256 of the definition of the tool called, as `tools/list` showed it. */
+  definition?: string;
   /** The connections this caller may address (the tool's `connection` argument). */
   connections: readonly string[];
   /** Aborted when the client cancels the call or goes away. */
@@ -106,7 +108,7 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
   const rawConnection = args.connection;
   if (typeof rawConnection === 'string' && ctx.connections.includes(rawConnection)) connection = rawConnection;
   // Begun and committed now: it goes to the trail with (or before) the first request's record.
-  const handle = deps.recorder.begin(callRecord(deps, ctx, { callId, time, tool: tool.name, args, connection }));
+  const handle = deps.recorder.begin(callRecord(deps, ctx, { callId, time, tool: tool.name, definition: ctx.definition, args, connection }));
   const begun = handle.commit();
   begun.catch(() => undefined);
 
@@ -236,6 +238,8 @@ interface CallFacts {
   tool: string;
   args: Record<string, unknown>;
   connection: string;
+  /** The SHA-256 of the tool's definition (create-mcp-server.ts definitionHash). */
+  definition?: string;
   failure?: { code: string; message: string };
 }
 
@@ -252,7 +256,12 @@ function callRecord(deps: CallToolDeps, ctx: CallContext, f: CallFacts): AuditBe
     path: '/mcp',
     query: '',
     sourceIp: ctx.sourceIp,
-    detail: { tool: f.tool.slice(0, 128), arguments: maskArguments(f.args, deps.masking), ...(ctx.sessionId ? { session: ctx.sessionId } : {}) },
+    detail: {
+      tool: f.tool.slice(0, 128),
+      ...(f.definition ? { definition: f.definition } : {}),
+      arguments: maskArguments(f.args, deps.masking),
+      ...(ctx.sessionId ? { session: ctx.sessionId } : {}),
+    },
   };
   if (ctx.userAgent) entry.userAgent = ctx.userAgent.slice(0, 256);
   if (f.failure) entry.error = f.failure;

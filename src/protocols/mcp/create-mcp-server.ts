@@ -19,6 +19,8 @@ import { z } from 'zod';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { VerifiedPrincipal } from '../../authn/principal-from-claims.ts';
 import { VERSION } from '../../core/version.ts';
+import { canonicalJson } from '../../audit/trail/canonical-json.ts';
+import { createHash } from 'node:crypto';
 import { connectionsAllowing } from '../../policy/could-allow.ts';
 import type { ActiveGrant } from '../../policy/grants.ts';
 import type { PolicySet } from '../../policy/policy-set.ts';
@@ -52,6 +54,9 @@ export interface McpCaller {
   userAgent?: string;
 }
 
+/** The `_meta` key of a tool definition's hash. */
+export const DEFINITION_META = 'dev.sluice/definition-sha256';
+
 const INSTRUCTIONS = [
   'Sluice is an access gateway: every tool call becomes Kubernetes API requests that the organisation\'s policy decides, as the person or machine you act for.',
   'Secret values and credentials in results are masked; they cannot be revealed through another tool.',
@@ -68,6 +73,23 @@ function callerOf(authInfo: AuthInfo | undefined): McpCaller {
 }
 
 /** The tool's definition for `tools/list`, its `connection` argument limited to `connections`. */
+/**
+ * The SHA-256 of a tool's own definition (name, title, description, input schema without the
+ * per-caller `connection`, annotations), canonical JSON (RFC 8785). Sluice's tools are fixed in
+ * its code, so the hash changes only with a new Sluice version; it is shown in the tool's `_meta`
+ * and recorded with every call, so an auditor can tell which definition a model was shown.
+ */
+const definitionHashes = new WeakMap<SluiceTool, string>();
+export function definitionHash(tool: SluiceTool): string {
+  let h = definitionHashes.get(tool);
+  if (!h) {
+    const inputSchema = z.toJSONSchema(tool.input, { target: 'draft-7', io: 'input' });
+    h = createHash('sha256').update(canonicalJson({ name: tool.name, title: tool.title, description: tool.description, inputSchema, annotations: tool.annotations })).digest('hex');
+    definitionHashes.set(tool, h);
+  }
+  return h;
+}
+
 function definition(tool: SluiceTool, connections: readonly string[], tasks: boolean): Tool {
   const connection = z
     .enum(connections as [string, ...string[]])
@@ -80,6 +102,7 @@ function definition(tool: SluiceTool, connections: readonly string[], tasks: boo
     description: tool.description,
     inputSchema,
     annotations: { title: tool.title, ...tool.annotations },
+    _meta: { [DEFINITION_META]: definitionHash(tool) },
     ...(tasks ? { execution: { taskSupport: 'optional' as const } } : {}),
   };
 }
@@ -122,6 +145,7 @@ export function createMcpServer(deps: McpServerDeps): Server {
       ...(caller.userAgent ? { userAgent: caller.userAgent } : {}),
       ...(extra.sessionId ? { sessionId: extra.sessionId } : {}),
       connections: shown?.connections ?? [],
+      ...(shown ? { definition: definitionHash(shown.tool) } : {}),
       signal: extra.signal,
       ...(progressToken !== undefined
         ? { progress: (progress: number, message: string) => extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } }) }
