@@ -71,6 +71,29 @@ describe('demo world', { timeout: 180_000 }, () => {
     await assert.rejects(demoToken(dir, 'eve'), /unknown demo user "eve"/);
   });
 
+  test('the summary names the MCP endpoint, and `sluice demo token --audience` gets a token the endpoint takes', { timeout: 60_000 }, async () => {
+    const mcpUrl = world.world.gateway.mcpUrl!;
+    assert.match(world.summary(), new RegExp(`MCP endpoint: +${mcpUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    const { execFile } = await import('node:child_process');
+    const token = await new Promise<string>((resolve, reject) =>
+      execFile(join(process.cwd(), 'bin/sluice'), ['demo', 'token', 'bob', '--audience', mcpUrl, '--demo-dir', dir], (e, out) => (e ? reject(e) : resolve(out.trim()))),
+    );
+    assert.equal(decodeJwt(token).aud, mcpUrl);
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const { createTrustedFetch } = await import('../../testing/oidc/http-client.ts');
+    const trusted = createTrustedFetch(await readFile(join(dir, 'ca.crt'), 'utf8'));
+    const client = new Client({ name: 'demo-agent', version: '1.0.0' });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { fetch: (u, i) => trusted(String(u), i), requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      const r = await client.callTool({ name: 'list_resources', arguments: { resource: 'pods', namespace: 'dev' } });
+      assert.match(JSON.stringify(r.content), /db-0/);
+    } finally {
+      await client.close();
+      await trusted.close();
+    }
+  });
+
   for (const version of ['1.27', '1.33']) {
     test(`kubectl ${version} as bob lists pods in dev through the gateway, with the exec plugin`, { timeout: 90_000 }, async () => {
       const since = world.emulator.requests.length;

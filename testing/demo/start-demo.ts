@@ -152,6 +152,7 @@ export async function startDemo(opts: StartDemoOptions = {}): Promise<DemoWorld>
           `identity provider: ${idp.issuer}  (people log in with password "${idp.password}")`,
           `sluice gateway:    ${server}  (policy: policies/demo)`,
           `kubernetes API:    ${emulator.url}  (emulator behind the gateway; only the gateway's service account reaches it)`,
+          ...(gateway.mcpUrl ? [`MCP endpoint:      ${gateway.mcpUrl}  (token: bin/sluice demo token bob --audience ${gateway.mcpUrl}${demoDirFlag}; docs/mcp.md)`] : []),
           `CA bundle:         ${caFile}`,
           `audit trail:       ${db}  (bin/sluice audit list --db ${db})`,
           '',

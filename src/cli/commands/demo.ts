@@ -41,12 +41,13 @@ export function registerDemoCommands(program: Command): void {
     .description('Print a fresh access token for a demo user or machine identity (the demo must be running).')
     .argument('<user>', 'alice, bob, carol, mallory or ci-bot')
     .option('--exec-credential', 'print a client.authentication.k8s.io/v1 ExecCredential (kubectl exec plugin)')
+    .option('--audience <aud>', "the token's audience: the MCP endpoint's URL for /mcp (RFC 8707 resource); default the Kubernetes listener's (sluice)")
     .option('--demo-dir <dir>', 'demo folder (default: demo.dir, .sluice/demo)')
     .option('-c, --config <file>', 'configuration file')
-    .action(async (user: string, opts: { execCredential?: boolean; demoDir?: string; config?: string }) => {
+    .action(async (user: string, opts: { execCredential?: boolean; audience?: string; demoDir?: string; config?: string }) => {
       const cfg = await loadConfig(opts.config);
       const { demoToken } = await import('../../../testing/demo/index.ts');
-      const out = await demoToken(resolve(opts.demoDir ?? cfg.demo.dir), user, { execCredential: Boolean(opts.execCredential) });
+      const out = await demoToken(resolve(opts.demoDir ?? cfg.demo.dir), user, { execCredential: Boolean(opts.execCredential), ...(opts.audience ? { audience: opts.audience } : {}) });
       process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
     });
 
