@@ -66,6 +66,17 @@ export function heldBodyText(body: Buffer | undefined, contentType: string | und
   return text !== undefined && text.length > HELD_BODY_MAX ? `${text.slice(0, HELD_BODY_MAX)}\n… (cut at ${HELD_BODY_MAX} characters of ${text.length})` : text;
 }
 
+/**
+ * A parsed body (or any value holding Kubernetes objects) masked as approvers see it: Secret
+ * values wherever an object says `kind: Secret`, every top-level `data`/`stringData` value (and
+ * JSON-patch value) when `secret` (a body written to `secrets`), then the configured mask rules.
+ * Value detectors are not applied here (they run over the text).
+ */
+export function maskBodyValue(parsed: unknown, secret = false, masking?: Masking): unknown {
+  const masked = secret ? maskSecretBody(parsed) : maskSecrets(parsed);
+  return masking ? maskObject(masked, masking.kube, secret ? { kind: 'Secret', apiGroup: '' } : undefined).obj : masked;
+}
+
 /** The whole body as heldBodyText shows it (masked, JSON pretty-printed): what the trail records of a request body. */
 export function maskedBodyText(body: Buffer | undefined, contentType: string | undefined, secret = false, masking?: Masking): string | undefined {
   if (!body || body.length === 0) return undefined;
@@ -74,9 +85,7 @@ export function maskedBodyText(body: Buffer | undefined, contentType: string | u
   let text = body.toString('utf8');
   try {
     const parsed: unknown = type.includes('yaml') ? parseYaml(text) : JSON.parse(text);
-    let masked = secret ? maskSecretBody(parsed) : maskSecrets(parsed);
-    if (masking) masked = maskObject(masked, masking.kube, secret ? { kind: 'Secret', apiGroup: '' } : undefined).obj;
-    text = JSON.stringify(masked, null, 2);
+    text = JSON.stringify(maskBodyValue(parsed, secret, masking), null, 2);
   } catch {
     // Not JSON/YAML (the pipeline would have refused a malformed one): show it redacted, unless
     // it is written to a Secret — then nothing of it is shown.

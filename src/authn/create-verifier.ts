@@ -326,7 +326,7 @@ export function createTokenVerifier(issuers: readonly IssuerConfigInput[], opts:
         // The accepted audiences are part of the key: a token verified for one resource is not thereby good for another.
         const key =
           typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH
-            ? createHash('sha256').update(token).update(`\0${opts.audiences?.join('\0') ?? ''}`).digest('base64url')
+            ? createHash('sha256').update(token).update(`\0${JSON.stringify(opts.audiences ?? null)}`).digest('base64url')
             : undefined;
         const hit = key ? cached(key) : undefined;
         if (hit) return ok(hit);

@@ -350,8 +350,9 @@ export const McpSchema = z
       .describe('The endpoint\'s resource identifier (RFC 8707, RFC 9728 `resource`): its canonical https URL as clients reach it, e.g. `https://sluice.example.com/mcp`. Access tokens must carry it in `aud`. Default: the listener\'s URL + `/mcp` (right for loopback only).'),
     audiences: z
       .array(z.string().min(1))
+      .min(1)
       .optional()
-      .describe('`aud` values accepted at the endpoint instead of `resource` alone (e.g. when the identity provider cannot put the URL in `aud`). Never the audience of the Kubernetes listener: a token for one resource is not a token for the other.'),
+      .describe('`aud` values accepted at the endpoint instead of `resource` alone (e.g. when the identity provider cannot put the URL in `aud`). Never an audience of `identity.issuers` (refused at load): a token for the Kubernetes listener must not be a token for the endpoint.'),
     authorizationServers: z
       .array(z.string().url())
       .optional()
@@ -361,12 +362,12 @@ export const McpSchema = z
       .enum(['stateful', 'stateless'])
       .default('stateful')
       .describe('`stateful`: the endpoint issues an `Mcp-Session-Id` bound to the caller (another identity presenting it gets 404); `stateless`: no sessions, every POST stands alone (for several gateway replicas behind a load balancer).'),
-    sessionIdleTimeout: configDuration.default('30m').describe('A stateful session unused this long is closed (the client initializes again).'),
-    maxSessionsPerPrincipal: z.number().int().min(1).max(10_000).default(32).describe('Open sessions per identity; the oldest is closed beyond this.'),
+    sessionIdleTimeout: configDuration.default('30m').describe('A stateful session unused this long is closed (the client initializes again); a session with a request in flight (a call waiting for an approver, an open stream) is never idle.'),
+    maxSessionsPerPrincipal: z.number().int().min(1).max(10_000).default(32).describe('Open sessions per identity: a new one closes the least recently used idle one, or is refused (429) when all are busy.'),
     allowedOrigins: z
       .array(z.string().url())
       .default([])
-      .describe('Browser origins allowed to call the endpoint besides the resource\'s own. Any other `Origin` is refused with 403 (DNS rebinding).'),
+      .describe('Browser origins allowed to call the endpoint besides the resource\'s own (they get CORS headers and preflight answers). Any other `Origin` is refused with 403 (DNS rebinding).'),
     allowedHosts: z
       .array(z.string().min(1))
       .default([])
@@ -404,6 +405,17 @@ export const ConfigSchema = z
     mcp: McpSchema.default(McpSchema.parse({})),
   })
   .strict()
+  .superRefine((cfg, ctx) => {
+    // A token for the Kubernetes listener must never be a token for the MCP endpoint, or the
+    // other way round (MCP authorization: tokens are audience-bound, no passthrough).
+    const kube = new Set(cfg.identity.issuers.flatMap((i) => i.audiences));
+    const mcp = cfg.mcp.audiences ?? (cfg.mcp.resource ? [cfg.mcp.resource] : []);
+    for (const [i, a] of mcp.entries()) {
+      if (kube.has(a)) {
+        ctx.addIssue({ code: 'custom', path: ['mcp', cfg.mcp.audiences ? 'audiences' : 'resource', ...(cfg.mcp.audiences ? [i] : [])], message: `"${a}" is also an audience of identity.issuers: a token for the Kubernetes listener would be accepted by the MCP endpoint` });
+      }
+    }
+  })
   .describe('Sluice configuration file (YAML).');
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   AUDIT_RECORD_NOT_FOUND: 'No audit record has that id, or an id prefix matches more than one record.',
   AUDIT_NOT_REPLAYABLE: 'The audit record is not a terminal session (exec or attach of a pod), or nothing of it was recorded, so it cannot be replayed.',
   MCP_SESSION_UNKNOWN: 'The `Mcp-Session-Id` names no open MCP session of the caller (closed, idle too long, or opened by another identity): 404, initialize a new session.',
+  MCP_CALL_CANCELLED: 'The MCP client cancelled a tool call (notifications/cancelled, tasks/cancel) or went away before it completed; a held request stops waiting and its approval stays open.',
   MCP_ORIGIN_REFUSED: 'A request to the MCP endpoint came with an `Origin` or `Host` that is neither the endpoint\'s own nor allowed (`mcp.allowedOrigins`, `mcp.allowedHosts`): 403, against DNS rebinding.',
   TRAIL_KEY_INVALID: 'The audit trail signing key file is missing, unreadable, not an Ed25519 private key or already exists (generate), or a trusted-keys file holds anything but Ed25519 public keys.',
 } as const;

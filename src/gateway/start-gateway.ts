@@ -235,6 +235,7 @@ export async function startGateway(cfg: Config, deps: GatewayDeps): Promise<Gate
       maxAnswerBytes: cfg.mcp.maxAnswerBytes,
       progressIntervalMs: durationMs(cfg.mcp.progressInterval),
       ...(cfg.approvals.consoleUrl ? { consoleUrl: cfg.approvals.consoleUrl } : {}),
+      ...(approvals ? { giveReason: async (id: string, requester: Principal, reason: string) => void (await approvals.setReason(id, requester, reason)) } : {}),
       now: deps.now ?? (() => new Date()),
     });
     if (!cfg.mcp.resource && !isLoopback(cfg.server.host)) log.warn({ resource: mcp.resource }, 'mcp.resource is not set: the MCP endpoint names itself by the listener\'s address; set it to the URL clients use');

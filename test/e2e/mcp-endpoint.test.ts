@@ -303,6 +303,30 @@ describe('approval in MCP for clients that can do more', () => {
     assert.ok(!r.isError, text(r));
   });
 
+  test('form elicitation: a held exec whose rule waits for a reason asks the person for it; approvers see it; the command runs once approved', async () => {
+    const asked: { message: string; schema: unknown }[] = [];
+    const { client } = await connect(await tokenFor('alice'), { capabilities: { elicitation: { form: {} } } });
+    client.setRequestHandler(ElicitRequestSchema, (req) => {
+      const p = req.params as { message: string; requestedSchema?: unknown };
+      asked.push({ message: p.message, schema: p.requestedSchema });
+      return { action: 'accept', content: { reason: 'checking replication lag on db-0' } };
+    });
+    const since = new Date();
+    const pod = world.emulator.store.list(pods, 'prod').items.find((p) => p.metadata.name?.startsWith('web-'))!.metadata.name!;
+    const call = client.callTool({ name: 'exec', arguments: { namespace: 'prod', pod, command: ['echo', 'held exec ran'], timeoutSeconds: 5 } }, undefined, { timeout: 60_000 });
+    const approval = await eventually(async () => {
+      const [a] = await world.approvalStore.list({ states: ['pending'], requester: 'alice', since });
+      return a?.reason ? a : undefined;
+    }, 'the approval with the reason from the form');
+    assert.equal(approval.reason, 'checking replication lag on db-0');
+    assert.match(asked[0]!.message, /shell in prod/);
+    assert.deepEqual((asked[0]!.schema as { required: string[] }).required, ['reason']);
+    await world.gateway.approvals!.approve(approval.id, person('carol', ['approvers']));
+    const r = await call;
+    assert.ok(!r.isError, text(r));
+    assert.match(text(r), /held exec ran/);
+  });
+
   test('tasks: a task-augmented call returns a task at once, its status says it is held, and its result arrives once approved', async () => {
     const { client } = await connect(await tokenFor('bob'));
     const tool = (await client.listTools()).tools.find((t) => t.name === 'delete_resource');

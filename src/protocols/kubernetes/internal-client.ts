@@ -166,7 +166,8 @@ export function createInternalKubeClient(handler: KubernetesHandler): InternalKu
           let truncated = false;
           const finish = (): void => {
             done();
-            const requestId = typeof res.headers['x-sluice-request-id'] === 'string' ? res.headers['x-sluice-request-id'] : seen.requestId;
+            // The id the pipeline reported, not a response header (which an upstream could set).
+            const requestId = seen.requestId;
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,
@@ -212,10 +213,16 @@ export function createInternalKubeClient(handler: KubernetesHandler): InternalKu
           perMessageDeflate: false,
           maxPayload: maxBytes + 1,
         });
-        const timer = setTimeout(() => {
-          timedOut = true;
-          ws.close(1000);
-        }, r.timeoutMs);
+        // The time limit is the session's: it starts once the upgrade succeeded, so a request
+        // held for approval waits for the approver (bounded by the approval's expiry and the
+        // caller's signal), not for `timeoutMs`.
+        let timer: NodeJS.Timeout | undefined;
+        ws.on('open', () => {
+          timer = setTimeout(() => {
+            timedOut = true;
+            ws.close(1000);
+          }, r.timeoutMs);
+        });
         const abort = (): void => ws.terminate();
         opts.signal?.addEventListener('abort', abort, { once: true });
         const settle = (answer: InternalExecAnswer | Error): void => {

@@ -23,7 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { AuditBegin, AuditDecision, AuditRecorder } from '../../audit/types.ts';
 import type { VerifiedPrincipal } from '../../authn/principal-from-claims.ts';
 import { EFFECT_RANK, type Decision } from '../../core/decision.ts';
@@ -31,7 +31,7 @@ import type { Masking } from '../../masking/create-masking.ts';
 import type { InternalKubeClient } from '../kubernetes/internal-client.ts';
 import type { InternalCaller } from '../kubernetes/pipeline/context.ts';
 import type { OpenedHold } from '../../approval/types.ts';
-import { maskArguments } from './mask-arguments.ts';
+import { argumentBytes, argumentsProblem, maskArguments } from './mask-arguments.ts';
 import type { ExecAnswer, KubeAccess, KubeAnswer, SluiceTool, ToolResult } from './tool-types.ts';
 
 export interface CallToolDeps {
@@ -45,6 +45,8 @@ export interface CallToolDeps {
   progressIntervalMs: number;
   /** Base URL of the web console (approvals.consoleUrl), for URL elicitation. */
   consoleUrl?: string;
+  /** Give the reason of a held request as its requester (approvals' setReason), for a rule that waits for one. */
+  giveReason?: (approvalId: string, requester: VerifiedPrincipal, reason: string) => Promise<void>;
   now: () => Date;
 }
 
@@ -64,6 +66,8 @@ export interface CallContext {
   progress?: (progress: number, message: string) => Promise<void>;
   /** Ask the client to open a URL (absent unless the client declared URL elicitation). */
   elicitUrl?: (message: string, url: string, elicitationId: string) => Promise<void>;
+  /** Ask the person for a reason through a form (absent unless the client declared form elicitation); undefined when they declined. */
+  elicitReason?: (message: string) => Promise<string | undefined>;
 }
 
 interface Caused {
@@ -72,8 +76,6 @@ interface Caused {
   error?: string;
   decision?: Decision;
 }
-
-const ConnectionArg = z.string().min(1).max(253);
 
 /** The tool's error text for arguments that do not validate (for the model, and the record). */
 function invalidArguments(e: z.ZodError): string {
@@ -102,27 +104,46 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
   const holds: string[] = [];
   const notices = new Set<NodeJS.Timeout>();
   const args = rawArgs ?? {};
-  let connection = ctx.connections.length === 1 ? ctx.connections[0]! : '';
   let result: ToolResult;
   let failure: { code: string; message: string } | undefined;
+  // The connection named, or the only one the caller may use when none is named — never another
+  // in place of one that was named but is not the caller's.
   const rawConnection = args.connection;
-  if (typeof rawConnection === 'string' && ctx.connections.includes(rawConnection)) connection = rawConnection;
-  // Begun and committed now: it goes to the trail with (or before) the first request's record.
+  const connection =
+    rawConnection === undefined ? (ctx.connections.length === 1 ? ctx.connections[0]! : '') : typeof rawConnection === 'string' && ctx.connections.includes(rawConnection) ? rawConnection : '';
+  // Begun and committed now: it goes to the trail with (or before) the first request's record,
+  // and no request of the call is forwarded before it is durable (InternalCaller.recorded).
   const handle = deps.recorder.begin(callRecord(deps, ctx, { callId, time, tool: tool.name, definition: ctx.definition, args, connection }));
   const begun = handle.commit();
   begun.catch(() => undefined);
+  /** Set once the call is over: a hold reported after that (a race with a cancel) starts nothing. */
+  let done = false;
 
   function noticeHold(hold: OpenedHold): void {
+    if (done) return;
     const a = hold.approval;
     holds.push(a.id);
     const approvers = [...new Set(a.requirements.flatMap((r) => r.approvers))].join(', ') || 'an approver';
-    const text = `Held for approval ${a.id}: ${a.message}. Waiting for ${approvers} (until ${a.expiresAt.toISOString()}); the call completes once approved.`;
+    const askReason = a.requireReason && !a.reason;
+    const canAsk = askReason && ctx.elicitReason !== undefined && deps.giveReason !== undefined;
+    const reasonNote = !askReason
+      ? ''
+      : canAsk
+        ? ' Approvers are asked once you give a reason (you are asked for it now).'
+        : ` Approvers are asked once the requester gives a reason: sluice approvals reason ${a.id} "…".`;
+    const text = `Held for approval ${a.id}: ${a.message}. Waiting for ${approvers} (until ${a.expiresAt.toISOString()}); the call completes once approved.${reasonNote}`;
     let n = 0;
     const send = (): void => void ctx.progress?.(++n, text).catch((e: unknown) => deps.log.debug({ err: (e as Error).message }, 'progress notification not sent'));
     if (ctx.progress) {
       send();
       const timer = setInterval(send, deps.progressIntervalMs);
       notices.add(timer);
+    }
+    if (canAsk) {
+      // Form elicitation: the person (not the model) gives the reason that approvers will read.
+      ctx.elicitReason!(`${a.message}. Approvers (${approvers}) are asked once you say why you need this.`)
+        .then((why) => (why ? deps.giveReason!(a.id, ctx.principal, why) : undefined))
+        .catch((e: unknown) => deps.log.debug({ err: (e as Error).message }, 'reason not given through elicitation'));
     }
     if (ctx.elicitUrl && deps.consoleUrl) {
       const url = `${deps.consoleUrl.replace(/\/$/, '')}/approvals/${encodeURIComponent(a.id)}`;
@@ -142,13 +163,24 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
       onDecision: (d) => void (c.decision = d),
       onRefused: (code) => void (c.error = code),
       onHold: (hold) => noticeHold(hold),
+      recorded: begun,
     };
   };
 
+  /** The call's own record must be durable before anything of it is used; else nothing is released. */
+  async function callRecorded(): Promise<void> {
+    try {
+      await begun;
+    } catch (e) {
+      throw new AuditFailure((e as Error).message);
+    }
+  }
+
   try {
     const { connection: _connection, ...rest } = args;
-    if (rawConnection !== undefined && !ConnectionArg.safeParse(rawConnection).success) connection = '';
-    if (!connection || !ctx.connections.includes(connection)) {
+    const problem = argumentsProblem(args);
+    if (problem) throw new ArgumentsError(`the arguments are ${problem}`);
+    if (!connection) {
       const known = ctx.connections.join(', ') || '(none)';
       throw new ArgumentsError(rawConnection === undefined ? `connection: required (one of ${known})` : `connection: not one you may use (one of ${known})`);
     }
@@ -157,8 +189,10 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
     const base = `/clusters/${encodeURIComponent(connection)}`;
     const kube: KubeAccess = {
       connection,
+      caller: `${ctx.principal.issuer}\u0000${ctx.principal.subject}`,
       signal: ctx.signal,
       async request(call): Promise<KubeAnswer> {
+        if (ctx.signal.aborted) throw new Error('the call was cancelled');
         const q = call.query ? new URLSearchParams(call.query).toString() : '';
         const a = await deps.kube.request(
           caller(),
@@ -166,9 +200,11 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
           { maxBytes: deps.maxAnswerBytes, signal: ctx.signal },
         );
         caused[caused.length - 1]!.status = a.status;
+        await callRecorded();
         return { status: a.status, headers: a.headers, body: a.body, truncated: a.truncated, ...(a.requestId ? { requestId: a.requestId } : {}), ...(a.sluiceError ? { sluiceError: a.sluiceError } : {}) };
       },
       async exec(call): Promise<ExecAnswer> {
+        if (ctx.signal.aborted) throw new Error('the call was cancelled');
         const q = new URLSearchParams();
         for (const c of call.command) q.append('command', c);
         if (call.container) q.set('container', call.container);
@@ -177,6 +213,7 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
         const url = `${base}/api/v1/namespaces/${encodeURIComponent(call.namespace)}/pods/${encodeURIComponent(call.pod)}/exec?${q.toString()}`;
         const a = await deps.kube.exec(caller(), { url, timeoutMs: call.timeoutMs }, { maxBytes: deps.maxAnswerBytes, signal: ctx.signal });
         caused[caused.length - 1]!.status = a.status;
+        await callRecorded();
         return {
           status: a.status,
           stdout: a.stdout.toString('utf8'),
@@ -197,8 +234,11 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
     if (e instanceof ArgumentsError) {
       failure = { code: 'REQUEST_INVALID', message: e.message };
       result = errorResult(`Invalid arguments for ${tool.name}: ${e.message}`);
+    } else if (e instanceof AuditFailure) {
+      failure = { code: 'AUDIT_UNAVAILABLE', message: e.message };
+      result = errorResult(AUDIT_UNAVAILABLE_TEXT(tool.name, callId));
     } else if (ctx.signal.aborted) {
-      failure = { code: 'REQUEST_INVALID', message: 'the client cancelled the call' };
+      failure = { code: 'MCP_CALL_CANCELLED', message: 'the client cancelled the call or went away' };
       result = errorResult('The call was cancelled.');
     } else {
       deps.log.error({ call: callId, tool: tool.name, err: e instanceof Error ? e.stack : String(e) }, 'tool call failed');
@@ -206,21 +246,22 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
       result = errorResult(`Sluice could not complete ${tool.name}: an internal error (call ${callId}); the detail is in the gateway log.`);
     }
   } finally {
+    done = true;
     for (const t of notices) clearInterval(t);
   }
 
-  const status = !failure ? 200 : failure.code === 'REQUEST_INVALID' ? 400 : failure.code === 'INTERNAL_ERROR' ? 500 : failure.code === 'APPROVAL_CONFLICT' ? 409 : 403;
+  const status = !failure ? 200 : (FAILURE_STATUS[failure.code] ?? 403);
   try {
     await begun;
   } catch (e) {
-    deps.log.error({ call: callId, err: (e as Error).message }, 'could not record an MCP tool call; its result is withheld');
-    return errorResult(`Sluice's audit trail is unavailable, so the result of ${tool.name} was withheld (call ${callId}). Try again later.`);
+    deps.log.error({ call: callId, err: (e as Error).message }, 'could not record an MCP tool call; nothing of it was done or released');
+    return errorResult(AUDIT_UNAVAILABLE_TEXT(tool.name, callId));
   }
   const detail = outcomeDetail(caused, holds, deps.policyDigest());
   handle
     .complete({
       status,
-      bytesIn: Buffer.byteLength(JSON.stringify(args)),
+      bytesIn: argumentBytes(args),
       bytesOut: Buffer.byteLength(JSON.stringify(result)),
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
       ...(failure ? { error: failure } : {}),
@@ -231,6 +272,14 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
 }
 
 class ArgumentsError extends Error {}
+/** The call's own record could not be written. */
+class AuditFailure extends Error {}
+
+const AUDIT_UNAVAILABLE_TEXT = (tool: string, callId: string): string =>
+  `NOT DONE (Sluice AUDIT_UNAVAILABLE): the gateway could not record this ${tool} call in its audit trail, so it changed nothing in the cluster and released nothing (call ${callId}). Tell the user; this is a fault of the gateway, not of the request.`;
+
+/** The outcome status of a failed call (0: the client went away, as for a Kubernetes request). */
+const FAILURE_STATUS: Record<string, number> = { REQUEST_INVALID: 400, INTERNAL_ERROR: 500, APPROVAL_CONFLICT: 409, AUDIT_UNAVAILABLE: 503, MCP_CALL_CANCELLED: 0 };
 
 interface CallFacts {
   callId: string;
@@ -282,7 +331,7 @@ function outcomeDetail(caused: readonly Caused[], holds: readonly string[], poli
 export async function recordUnknownTool(deps: CallToolDeps, name: string, args: Record<string, unknown> | undefined, ctx: CallContext): Promise<void> {
   const failure = { code: 'REQUEST_INVALID', message: `unknown tool ${JSON.stringify(name.slice(0, 100))}` };
   const entry = callRecord(deps, ctx, { callId: randomUUID(), time: deps.now(), tool: name, args: args ?? {}, connection: '', failure });
-  const bytesIn = Buffer.byteLength(JSON.stringify(args ?? {}));
+  const bytesIn = argumentBytes(args);
   await deps.recorder
     .begin(entry)
     .complete({ status: 400, bytesIn, bytesOut: 0, durationMs: 0, error: failure })

@@ -58,6 +58,8 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   owner: string;
   lastUsed: number;
+  /** HTTP requests of the session still open (a call that waits for an approver, an SSE stream): a busy session is never closed for being idle. */
+  inflight: number;
 }
 
 const ownerOf = (p: VerifiedPrincipal): string => `${p.issuer}\0${p.subject}`;
@@ -101,8 +103,18 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
 
   const sweeper = setInterval(() => {
     const now = Date.now();
-    for (const [id, s] of sessions) if (now - s.lastUsed > idleMs) void closeSession(id);
+    for (const [id, s] of sessions) if (s.inflight === 0 && now - s.lastUsed > idleMs) void closeSession(id);
   }, Math.min(60_000, idleMs)).unref();
+
+  /** Count a request of a session as in flight until its response closes. */
+  function track(s: Session, res: ServerResponse): void {
+    s.inflight++;
+    s.lastUsed = Date.now();
+    res.once('close', () => {
+      s.inflight--;
+      s.lastUsed = Date.now();
+    });
+  }
 
   async function closeSession(id: string): Promise<void> {
     const s = sessions.get(id);
@@ -171,20 +183,48 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       recordRefusal(req, null, 403, 'MCP_ORIGIN_REFUSED', refusal, 'mcp.request.rejected');
       return;
     }
+    // An allowed browser origin (mcp.allowedOrigins) gets CORS: a preflight is answered before
+    // authentication (it carries no credentials), and every answer names the origin.
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      res.setHeader('access-control-allow-origin', new URL(origin).origin);
+      res.setHeader('access-control-expose-headers', 'Mcp-Session-Id, WWW-Authenticate');
+      res.setHeader('vary', 'Origin');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'access-control-allow-methods': 'POST, GET, DELETE',
+          'access-control-allow-headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID',
+          'access-control-max-age': '600',
+        }).end();
+        return;
+      }
+    }
     const principal = await authenticate(req, res);
     if (!principal) return;
+    // Refusals the SDK's transport answers itself (a bad Accept, an unsupported protocol
+    // version, an oversized batch) are recorded too.
+    let answered = false;
+    res.once('finish', () => {
+      if (!answered && res.statusCode >= 400) {
+        const code = res.statusCode >= 500 ? 'INTERNAL_ERROR' : res.statusCode === 413 ? 'REQUEST_TOO_LARGE' : 'REQUEST_INVALID';
+        recordRefusal(req, principal, res.statusCode, code, `the MCP transport refused the request (HTTP ${res.statusCode})`, 'mcp.request.rejected');
+      }
+    });
+    const refuse = (status: number, code: number, message: string, errorCode: string, detail: string, headers: Record<string, string> = {}): void => {
+      answered = true;
+      jsonRpcError(res, status, code, message, headers);
+      recordRefusal(req, principal, status, errorCode, detail, 'mcp.request.rejected');
+    };
     const method = req.method ?? '';
     if (!['POST', 'GET', 'DELETE'].includes(method)) {
-      jsonRpcError(res, 405, -32000, 'Method not allowed', { allow: 'POST, GET, DELETE' });
-      recordRefusal(req, principal, 405, 'REQUEST_INVALID', `method ${method.slice(0, 20)} is not allowed`, 'mcp.request.rejected');
+      refuse(405, -32000, 'Method not allowed', 'REQUEST_INVALID', `method ${method.slice(0, 20)} is not allowed`, { allow: 'POST, GET, DELETE' });
       return;
     }
     let body: unknown;
     if (method === 'POST') {
       const read = await readJson(req);
       if (!read.ok) {
-        jsonRpcError(res, read.status, read.status === 400 ? -32700 : -32600, read.message);
-        recordRefusal(req, principal, read.status, read.status === 413 ? 'REQUEST_TOO_LARGE' : 'REQUEST_INVALID', read.message, 'mcp.request.rejected');
+        refuse(read.status, read.status === 400 ? -32700 : -32600, read.message, read.status === 413 ? 'REQUEST_TOO_LARGE' : 'REQUEST_INVALID', read.message);
         return;
       }
       body = read.value;
@@ -208,31 +248,34 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       const s = sessions.get(sessionId);
       // Another identity's session is answered exactly like a session that does not exist.
       if (!s || s.owner !== ownerOf(principal)) {
-        jsonRpcError(res, 404, -32001, 'Session not found');
-        recordRefusal(req, principal, 404, 'MCP_SESSION_UNKNOWN', s ? 'a session of another identity' : 'no such session', 'mcp.request.rejected');
+        refuse(404, -32001, 'Session not found', 'MCP_SESSION_UNKNOWN', s ? 'a session of another identity' : 'no such session');
         return;
       }
-      s.lastUsed = Date.now();
+      track(s, res);
       await s.transport.handleRequest(req, res, body);
       return;
     }
     const initializing = method === 'POST' && (isInitializeRequest(body) || (Array.isArray(body) && body.some((m) => isInitializeRequest(m))));
     if (!initializing) {
-      jsonRpcError(res, 400, -32000, 'Bad Request: no valid session ID; initialize first');
-      recordRefusal(req, principal, 400, 'REQUEST_INVALID', 'no session id on a request other than initialize', 'mcp.request.rejected');
+      refuse(400, -32000, 'Bad Request: no valid session ID; initialize first', 'REQUEST_INVALID', 'no session id on a request other than initialize');
       return;
     }
     const owner = ownerOf(principal);
+    // At the limit, the identity's least recently used idle session goes; a busy one (a call
+    // waiting for an approver) is never closed, so when all are busy the new one is refused.
+    const mine = [...sessions].filter(([, s]) => s.owner === owner);
+    if (mine.length >= cfg.maxSessionsPerPrincipal) {
+      const idle = mine.filter(([, s]) => s.inflight === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+      if (!idle[0]) {
+        refuse(429, -32000, `Too many open sessions (${cfg.maxSessionsPerPrincipal}); close one first`, 'REQUEST_INVALID', 'too many open sessions, all busy', { 'retry-after': '10' });
+        return;
+      }
+      void closeSession(idle[0][0]);
+    }
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, owner, lastUsed: Date.now() });
-        const mine = [...sessions].filter(([, s]) => s.owner === owner);
-        // Beyond the limit, the identity's least recently used session goes.
-        if (mine.length > cfg.maxSessionsPerPrincipal) {
-          mine.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-          void closeSession(mine[0]![0]);
-        }
+        sessions.set(id, { transport, owner, lastUsed: Date.now(), inflight: 0 });
       },
       onsessionclosed: (id) => void sessions.delete(id),
     });

@@ -61,6 +61,8 @@ export interface ExecAnswer {
 export interface KubeAccess {
   /** The Sluice connection (cluster) the tool call addresses. */
   readonly connection: string;
+  /** An opaque key of the caller's identity (issuer and subject): what a tool caches, it caches per caller. */
+  readonly caller: string;
   request(call: KubeCall): Promise<KubeAnswer>;
   exec(call: ExecCall): Promise<ExecAnswer>;
   /** Aborted when the MCP client cancels the call or goes away. */

@@ -29,6 +29,7 @@ test('every field of a full audit record is documented, and nothing else is', ()
       completedAt: new Date(),
       error: { code: 'X', message: 'y' },
       masking: { fields: {}, detectors: {}, oversizeLines: 0, lifted: [] },
+      detail: {},
     },
   };
   const paths = new Set<string>();

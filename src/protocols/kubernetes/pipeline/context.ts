@@ -46,6 +46,12 @@ export interface InternalCaller {
   readonly sourceIp: string;
   /** What caused the request, recorded with it as `detail.via` (e.g. the MCP call's record id and tool). */
   readonly via: Record<string, unknown>;
+  /**
+   * Resolves once the record of what caused the request (the MCP call) is durable. A request that
+   * changes anything is forwarded only after it (stage record-decision): the trail never holds
+   * a change without its cause. Rejects → the request is refused with 503, nothing forwarded.
+   */
+  readonly recorded?: Promise<void>;
   /** Told the gateway's id of the request (its audit record) as soon as it is known. */
   onStart?(requestId: string): void;
   /** Told the policy's decision on the request. */

@@ -73,6 +73,8 @@ export const recordDecision: Stage = {
     }
     try {
       await ctx.audit.commit();
+      // The record of the call that caused it was enqueued first: no extra wait in practice.
+      if (ctx.caller?.recorded) await ctx.caller.recorded;
     } catch (e) {
       throw auditUnavailable(e, 'the request was not forwarded');
     }

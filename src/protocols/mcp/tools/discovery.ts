@@ -7,7 +7,7 @@
  * parent's kind and are skipped.
  *
  * The discovery request goes through `kube.request` like every other request (so the caller's
- * identity and the policy apply to it too). Answers are cached per connection and group/version
+ * identity and the policy apply to it too). Answers are cached per connection, caller and group/version
  * for a short time (default 30 s, at most 256 entries): long enough that a batch of applies asks
  * once, short enough that a new CRD is seen almost at once. Only successful answers are cached.
  */
@@ -85,7 +85,9 @@ export async function findResource(
   apiVersion: string,
   kind: string,
 ): Promise<{ resource: DiscoveredResource } | { result: ToolResult }> {
-  let resources = cache.get(kube.connection, apiVersion);
+  // Per caller: a caller whom the policy refuses discovery must not find another caller's answer.
+  const scope = `${kube.connection}\u0000${kube.caller}`;
+  let resources = cache.get(scope, apiVersion);
   if (!resources) {
     const answer = await kube.request({ method: 'GET', path: apiBase(apiVersion), headers: { accept: 'application/json' } });
     if (answer.status === 404 && !answer.sluiceError) {
@@ -94,7 +96,7 @@ export async function findResource(
     if (!isSuccess(answer)) return { result: failureResult(answer, `discover the resources of ${apiVersion}`) };
     const list = readResourceList(bodyJson(answer));
     if (!list) return { result: errorResult(`The discovery document of ${apiVersion} could not be read.`) };
-    cache.set(kube.connection, apiVersion, list);
+    cache.set(scope, apiVersion, list);
     resources = list;
   }
   const found = resources.find((r) => r.kind === kind);

@@ -114,7 +114,7 @@ test('apply_manifest: a namespaced object takes the namespace argument, which mu
   assert.ok(clusterScoped.calls.every((c) => c.method === 'GET'));
 });
 
-test('apply_manifest: discovery answers are cached per connection for a short time only', async () => {
+test('apply_manifest: discovery answers are cached per connection and caller for a short time only', async () => {
   let now = 1_000;
   const tool = createApplyManifest({ discovery: createDiscoveryCache({ ttlMs: 30_000, now: () => now }) });
   const kube = cluster();
@@ -125,6 +125,10 @@ test('apply_manifest: discovery answers are cached per connection for a short ti
   Object.assign(other, { connection: 'prod' });
   await call(tool, { manifest: deploymentYaml }, other);
   assert.deepEqual(other.calls.map((c) => c.method), ['GET', 'PATCH'], 'another connection asks itself');
+  const carol = cluster();
+  Object.assign(carol, { caller: 'https://idp\u0000carol' });
+  await call(tool, { manifest: deploymentYaml }, carol);
+  assert.deepEqual(carol.calls.map((c) => c.method), ['GET', 'PATCH'], "another caller asks itself (policy may refuse them discovery): no one else's answer");
   now += 30_000;
   await call(tool, { manifest: deploymentYaml }, kube);
   assert.deepEqual(kube.calls.map((c) => c.method), ['GET', 'PATCH', 'PATCH', 'GET', 'PATCH'], 'an old answer is asked again');

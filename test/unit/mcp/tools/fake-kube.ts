@@ -28,12 +28,13 @@ export function answer(a: Answer = {}): KubeAnswer {
 
 export function fakeKube(
   handler: Answer[] | ((call: KubeCall, index: number) => Answer) = [],
-  opts: { connection?: string; exec?: (call: ExecCall) => Partial<ExecAnswer> } = {},
+  opts: { connection?: string; caller?: string; exec?: (call: ExecCall) => Partial<ExecAnswer> } = {},
 ): FakeKube {
   const calls: KubeCall[] = [];
   const execs: ExecCall[] = [];
   return {
     connection: opts.connection ?? 'demo',
+    caller: opts.caller ?? 'https://idp\u0000bob',
     signal: new AbortController().signal,
     calls,
     execs,

@@ -1,0 +1,76 @@
+/**
+ * Review (issue #7): call-tool.ts promises "no request is forwarded and no answer released before
+ * the trail holds the call", docs/mcp.md "the trail never holds a request whose call it lacks".
+ * The call's record is committed in parallel with the tool's first request, and nothing waits
+ * for it before a write is forwarded. When the store refuses the mcp.call record (a transient
+ * failure) but takes the request's own record, the DELETE runs, the trail holds a
+ * kubernetes.request whose `detail.via.call` names a record that does not exist, and the agent
+ * is told the result was withheld ("try again later").
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { AuditStore } from '../../src/store/audit-store.ts';
+import { startGatewayWorld, type GatewayWorld } from '../../testing/harness/gateway-world.ts';
+import { createTrustedFetch, type TrustedFetch } from '../../testing/oidc/http-client.ts';
+import { findResource } from '../../testing/kube-emulator/resources.ts';
+
+let dir: string;
+let world: GatewayWorld;
+let trusted: TrustedFetch;
+let failCallRecords = false;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-mcp-review-rec-'));
+  const wrapStore = (store: AuditStore): AuditStore =>
+    new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'insert') {
+          return (entry: { code: string }, ...rest: unknown[]) =>
+            failCallRecords && entry.code === 'mcp.call' ? Promise.reject(new Error('disk full (test)')) : (target.insert as (...a: unknown[]) => Promise<void>)(entry, ...rest);
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  world = await startGatewayWorld({ dir, wrapStore });
+  trusted = createTrustedFetch(world.ca.cert);
+});
+
+after(async () => {
+  await trusted?.close();
+  await world?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('a write is not forwarded when the trail did not take the call record', async () => {
+  const token = await world.idp.tokenFor('bob', { audience: world.gateway.mcpUrl! });
+  const client = new Client({ name: 'review', version: '1' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(world.gateway.mcpUrl!), { fetch: (u, i) => trusted(String(u), i), requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+  );
+  try {
+    const configmaps = findResource('', 'v1', 'configmaps')!;
+    const existing = world.emulator.store.list(configmaps, 'dev').items[0];
+    assert.ok(existing, 'a configmap in dev');
+    const name = existing.metadata.name;
+    const before = world.emulator.requests.length;
+    failCallRecords = true;
+    const r = await client.callTool({ name: 'delete_resource', arguments: { apiVersion: 'v1', resource: 'configmaps', namespace: 'dev', name } });
+    failCallRecords = false;
+    assert.equal(r.isError, true);
+    const deletes = world.emulator.requests.slice(before).filter((q) => q.method === 'DELETE');
+    assert.deepEqual(
+      deletes.map((q) => q.url),
+      [],
+      `the DELETE reached the cluster although the call's record was refused (the agent was told: ${JSON.stringify((r.content as { text: string }[])[0]?.text)})`,
+    );
+  } finally {
+    failCallRecords = false;
+    await client.close();
+  }
+});
