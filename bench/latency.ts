@@ -22,7 +22,7 @@ export interface LatencyResult {
 }
 
 /** Sequential GETs on one keep-alive connection, timed with hrtime: sub-millisecond resolution. */
-export async function sequentialLatency(t: Target, path: string, n: { warmup: number; requests: number }): Promise<LatencyResult> {
+export async function sequentialLatency(t: Pick<Target, 'name' | 'base' | 'headers' | 'ca'>, path: string, n: { warmup: number; requests: number }): Promise<LatencyResult> {
   const url = new URL(t.base + path);
   const isHttps = url.protocol === 'https:';
   const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 1, ...(t.ca ? { ca: t.ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
