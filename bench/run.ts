@@ -365,9 +365,11 @@ try {
   const doc = `# Benchmarks
 
 Produced by \`npm run bench\` (bench/run.ts); rerun it to refresh this page. The goals are those of
-issue #3 (the data path), issue #4 (just-in-time approval: the two approval rows) and issue #5
-(inline masking: the rows starting with “masking”, detailed in [Masking](#masking) below). How to
-profile the gateway when a goal is missed: bench/README.md.
+issue #3 (the data path), issue #4 (just-in-time approval: the two approval rows), issue #5
+(inline masking: the rows starting with “masking”, detailed in [Masking](#masking) below), issue
+#6 (the rows starting with “trail”, “audit verify” and “recording”, [Recording and the
+trail](#recording-and-the-trail)) and issue #7 (the MCP row, [MCP](#mcp)). How to profile the
+gateway when a goal is missed: bench/README.md.
 
 ## Goals
 ${goalTable}
