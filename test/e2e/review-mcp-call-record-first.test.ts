@@ -1,11 +1,9 @@
 /**
- * Review (issue #7): call-tool.ts promises "no request is forwarded and no answer released before
- * the trail holds the call", docs/mcp.md "the trail never holds a request whose call it lacks".
- * The call's record is committed in parallel with the tool's first request, and nothing waits
- * for it before a write is forwarded. When the store refuses the mcp.call record (a transient
- * failure) but takes the request's own record, the DELETE runs, the trail holds a
- * kubernetes.request whose `detail.via.call` names a record that does not exist, and the agent
- * is told the result was withheld ("try again later").
+ * No write of an MCP tool call is forwarded before the call's own record is durable
+ * (InternalCaller.recorded, awaited in record-decision.ts), so the trail never holds a change
+ * whose call it lacks. Found by the issue #7 review: the call's record was committed in parallel
+ * and nothing waited for it. Here the store refuses only mcp.call records: the DELETE must not
+ * reach the cluster, and the agent is told nothing was done.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,7 +1,8 @@
 /**
- * Second review of Sluice's own MCP endpoint (issue #7), as an attacker / a confused agent would
- * use it. Each test is named after what it attacks; the ones that fail demonstrate a problem
- * (see the review report), the others pin down behaviour that was checked and found sound.
+ * Sluice's own MCP endpoint (issue #7) attacked as a second reviewer did, each test named after
+ * what it attacks: a connection that is not the caller's, secrets in recorded arguments, deeply
+ * nested arguments, a held exec's time limit, task lifetimes and isolation, audiences, sessions
+ * of another identity. Each failed before the review's mends and passes now.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

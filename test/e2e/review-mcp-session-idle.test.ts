@@ -1,9 +1,8 @@
 /**
- * Review (issue #7): a session's `lastUsed` is set only when a request of it arrives, so the idle
- * sweeper closes a session whose only activity is a call held for approval — closing the
- * transport aborts the call. With the defaults (sessionIdleTimeout 30m) this bites any review
- * rule or `approvals.defaultTimeout` longer than 30 minutes; here the timeout is shortened to
- * show it. docs/mcp.md: a held call "waits, exactly as kubectl does, until an approver decides".
+ * A session whose only activity is a call held for approval is not closed as idle while the call
+ * waits (mcp-endpoint.ts counts a session's requests in flight). Found by the issue #7 review:
+ * `lastUsed` used to change only when a request arrived, so the idle sweeper closed such a
+ * session and aborted the call. The idle timeout is shortened here to show it.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,11 +1,8 @@
 /**
- * Review (issue #7): a tool call cancelled while its Kubernetes request is still in the pipeline.
- *
- * The pipeline does not stop when the in-process client goes away: request-approval.ts awaits
- * `approvals.hold()` (a store write) and then calls `caller.onHold` unconditionally. If the MCP
- * client cancels in that window, callTool has already returned (its `finally` cleared the
- * progress timers it knew of), and the late onHold starts a progress interval that nothing ever
- * clears: a timer that sends notifications for a finished call until the process exits.
+ * A tool call cancelled while its Kubernetes request is still in the pipeline leaves no progress
+ * timer behind. request-approval.ts reports a hold after the store write, whatever became of the
+ * caller; callTool ignores a hold reported after it ended. Found by the issue #7 review (the late
+ * hold used to start a progress interval that nothing cleared).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

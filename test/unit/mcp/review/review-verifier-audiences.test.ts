@@ -1,9 +1,8 @@
 /**
- * Review (issue #7): the verifier's cache key for `verify(token, { audiences })`. The key is
- * sha256(token + "\0" + audiences.join("\0")), and the Kubernetes listener's key is
- * sha256(token + "\0" + ""). With `mcp.audiences: []` (the schema allows an empty list) the two
- * keys are the same: a token the Kubernetes listener verified (and cached) is then accepted by
- * `/mcp`, although verifying it for `[]` refuses every token.
+ * The verifier's cache keeps audiences apart: a token verified (and cached) for the Kubernetes
+ * listener is not thereby accepted for another audience list, not even an empty one. Found by the
+ * issue #7 review: the cache key used to join the audiences, so `[]` and "the issuer's own"
+ * gave the same key.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
