@@ -391,6 +391,21 @@ describe('sessions, origins and batches', () => {
     assert.equal(status, 403);
   });
 
+  test('an allowed browser origin gets CORS: its preflight is answered without credentials, and answers name the origin', async () => {
+    const origin = new URL(mcpUrl()).origin;
+    const pre = await fetchFn(mcpUrl(), { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, mcp-session-id' } });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), origin);
+    assert.match(pre.headers.get('access-control-allow-headers') ?? '', /Mcp-Session-Id/);
+    const unauth = await fetchFn(mcpUrl(), { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(unauth.status, 401);
+    assert.equal(unauth.headers.get('access-control-allow-origin'), origin);
+    assert.match(unauth.headers.get('access-control-expose-headers') ?? '', /WWW-Authenticate/);
+    const foreign = await fetchFn(mcpUrl(), { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    assert.equal(foreign.status, 403);
+    assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+  });
+
   test('a body that is not JSON gets a JSON-RPC parse error, is recorded, and changes nothing', async () => {
     const token = await tokenFor('bob');
     const since = new Date();
