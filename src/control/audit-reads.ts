@@ -32,6 +32,7 @@
  * events (`sluice audit verify --export`) without seeing anyone else's. Its `audit.read` record is
  * committed before the first line and completed with the bytes sent.
  */
+import { principalOf } from '../core/principal.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -148,7 +149,7 @@ export function createAuditReads(deps: AuditReadDeps & { log: Logger; now: () =>
       id: randomUUID(),
       time,
       code: 'audit.read',
-      principal: { issuer: principal.issuer, subject: principal.subject, username: principal.username, groups: [...principal.groups], kind: principal.kind },
+      principal: principalOf(principal),
       connection: attributes.connection,
       method: req.method ?? 'GET',
       path,

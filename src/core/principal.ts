@@ -18,3 +18,8 @@ export interface Principal {
   /** Person or machine, when the identity provider says so. */
   kind?: PrincipalKind;
 }
+
+/** The plain Principal of a verified one (no expiry, token type or client id): what an audit record keeps. */
+export function principalOf(p: Principal): Principal {
+  return { issuer: p.issuer, subject: p.subject, username: p.username, groups: [...p.groups], kind: p.kind };
+}

@@ -21,6 +21,7 @@
  * after the result is released (a gateway that stops first marks the call abandoned at its next
  * start). A call whose record the trail refused gets a tool error instead of its result.
  */
+import { principalOf } from '../../core/principal.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -152,8 +153,8 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
     }
   }
 
-  const caller = (): InternalCaller => {
-    const c: Caused = { id: '' };
+  /** The caller of one request, which notes what the pipeline tells of it in `c`. */
+  const callerFor = (c: Caused): InternalCaller => {
     caused.push(c);
     return {
       principal: ctx.principal,
@@ -194,37 +195,29 @@ export async function callTool(deps: CallToolDeps, tool: SluiceTool, rawArgs: Re
       async request(call): Promise<KubeAnswer> {
         if (ctx.signal.aborted) throw new Error('the call was cancelled');
         const q = call.query ? new URLSearchParams(call.query).toString() : '';
+        const c: Caused = { id: '' };
         const a = await deps.kube.request(
-          caller(),
+          callerFor(c),
           { method: call.method, url: `${base}${call.path}${q ? `?${q}` : ''}`, headers: { 'user-agent': `sluice-mcp (${tool.name})`, ...call.headers }, ...(call.body !== undefined ? { body: call.body } : {}) },
           { maxBytes: deps.maxAnswerBytes, signal: ctx.signal },
         );
-        caused[caused.length - 1]!.status = a.status;
+        c.status = a.status;
         await callRecorded();
-        return { status: a.status, headers: a.headers, body: a.body, truncated: a.truncated, ...(a.requestId ? { requestId: a.requestId } : {}), ...(a.sluiceError ? { sluiceError: a.sluiceError } : {}) };
+        return a;
       },
       async exec(call): Promise<ExecAnswer> {
         if (ctx.signal.aborted) throw new Error('the call was cancelled');
         const q = new URLSearchParams();
-        for (const c of call.command) q.append('command', c);
+        for (const arg of call.command) q.append('command', arg);
         if (call.container) q.set('container', call.container);
         q.set('stdout', 'true');
         q.set('stderr', 'true');
         const url = `${base}/api/v1/namespaces/${encodeURIComponent(call.namespace)}/pods/${encodeURIComponent(call.pod)}/exec?${q.toString()}`;
-        const a = await deps.kube.exec(caller(), { url, timeoutMs: call.timeoutMs }, { maxBytes: deps.maxAnswerBytes, signal: ctx.signal });
-        caused[caused.length - 1]!.status = a.status;
+        const c: Caused = { id: '' };
+        const a = await deps.kube.exec(callerFor(c), { url, timeoutMs: call.timeoutMs }, { maxBytes: deps.maxAnswerBytes, signal: ctx.signal });
+        c.status = a.status;
         await callRecorded();
-        return {
-          status: a.status,
-          stdout: a.stdout.toString('utf8'),
-          stderr: a.stderr.toString('utf8'),
-          ...(a.exitStatus !== undefined ? { exitStatus: a.exitStatus } : {}),
-          ...(a.refusal !== undefined ? { refusal: a.refusal } : {}),
-          timedOut: a.timedOut,
-          truncated: a.truncated,
-          ...(a.requestId ? { requestId: a.requestId } : {}),
-          ...(a.sluiceError ? { sluiceError: a.sluiceError } : {}),
-        };
+        return { ...a, stdout: a.stdout.toString('utf8'), stderr: a.stderr.toString('utf8') };
       },
     };
     result = await tool.run(parsed.data, kube);
@@ -287,7 +280,7 @@ interface CallFacts {
   tool: string;
   args: Record<string, unknown>;
   connection: string;
-  /** The SHA-256 of the tool's definition (create-mcp-server.ts definitionHash). */
+  /** The SHA-256 of the tool's definition (create-mcp-server.ts toolDefinition). */
   definition?: string;
   failure?: { code: string; message: string };
 }
@@ -299,7 +292,7 @@ function callRecord(deps: CallToolDeps, ctx: CallContext, f: CallFacts): AuditBe
     id: f.callId,
     time: f.time,
     code: 'mcp.call',
-    principal: { issuer: p.issuer, subject: p.subject, username: p.username, groups: [...p.groups], kind: p.kind },
+    principal: principalOf(p),
     connection: f.connection,
     method: 'tools/call',
     path: '/mcp',

@@ -83,37 +83,49 @@ function callerOf(authInfo: AuthInfo | undefined): McpCaller {
   return caller;
 }
 
-/** The tool's definition for `tools/list`, its `connection` argument limited to `connections`. */
 /**
- * The SHA-256 of a tool's own definition (name, title, description, input schema without the
- * per-caller `connection`, annotations), canonical JSON (RFC 8785). Sluice's tools are fixed in
- * its code, so the hash changes only with a new Sluice version; it is shown in the tool's `_meta`
- * and recorded with every call, so an auditor can tell which definition a model was shown.
+ * A tool's own definition, computed once: its input schema as JSON Schema (draft 7) and the
+ * SHA-256 of the definition (name, title, description, that schema, annotations), canonical JSON
+ * (RFC 8785). Sluice's tools are fixed in its code, so the hash changes only with a new Sluice
+ * version; it is shown in the tool's `_meta` and recorded with every call, so an auditor can tell
+ * which definition a model was shown. Each caller's `tools/list` adds its own `connection`.
  */
-const definitionHashes = new WeakMap<SluiceTool, string>();
-export function definitionHash(tool: SluiceTool): string {
-  let h = definitionHashes.get(tool);
-  if (!h) {
-    const inputSchema = z.toJSONSchema(tool.input, { target: 'draft-7', io: 'input' });
-    h = createHash('sha256').update(canonicalJson({ name: tool.name, title: tool.title, description: tool.description, inputSchema, annotations: tool.annotations })).digest('hex');
-    definitionHashes.set(tool, h);
+interface ToolDefinition {
+  inputSchema: Tool['inputSchema'];
+  hash: string;
+}
+const definitions = new WeakMap<SluiceTool, ToolDefinition>();
+function toolDefinition(tool: SluiceTool): ToolDefinition {
+  let d = definitions.get(tool);
+  if (!d) {
+    const inputSchema = z.toJSONSchema(tool.input, { target: 'draft-7', io: 'input' }) as Tool['inputSchema'];
+    const hash = createHash('sha256').update(canonicalJson({ name: tool.name, title: tool.title, description: tool.description, inputSchema, annotations: tool.annotations })).digest('hex');
+    d = { inputSchema, hash };
+    definitions.set(tool, d);
   }
-  return h;
+  return d;
 }
 
+/** The tool's definition for `tools/list`, its `connection` argument limited to `connections`. */
 function definition(tool: SluiceTool, connections: readonly string[], tasks: boolean): Tool {
-  const connection = z
-    .enum(connections as [string, ...string[]])
-    .describe(connections.length === 1 ? `The cluster to use (only ${connections[0]} is available to you).` : 'The cluster (Sluice connection) to use.');
-  const input = tool.input.extend({ connection: connections.length === 1 ? connection.optional() : connection });
-  const inputSchema = z.toJSONSchema(input, { target: 'draft-7', io: 'input' }) as Tool['inputSchema'];
+  const own = toolDefinition(tool);
+  const connection = {
+    type: 'string',
+    enum: [...connections],
+    description: connections.length === 1 ? `The cluster to use (only ${connections[0]} is available to you).` : 'The cluster (Sluice connection) to use.',
+  };
+  const inputSchema: Tool['inputSchema'] = {
+    ...own.inputSchema,
+    properties: { ...own.inputSchema.properties, connection },
+    ...(connections.length === 1 ? {} : { required: [...(own.inputSchema.required ?? []), 'connection'] }),
+  };
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
     inputSchema,
     annotations: { title: tool.title, ...tool.annotations },
-    _meta: { [DEFINITION_META]: definitionHash(tool) },
+    _meta: { [DEFINITION_META]: own.hash },
     ...(tasks ? { execution: { taskSupport: 'optional' as const } } : {}),
   };
 }
@@ -158,7 +170,7 @@ export function createMcpServer(deps: McpServerDeps): Server {
       ...(caller.userAgent ? { userAgent: caller.userAgent } : {}),
       ...(extra.sessionId ? { sessionId: extra.sessionId } : {}),
       connections: shown?.connections ?? [],
-      ...(shown ? { definition: definitionHash(shown.tool) } : {}),
+      ...(shown ? { definition: toolDefinition(shown.tool).hash } : {}),
       signal: extra.signal,
       ...(progressToken !== undefined
         ? { progress: (progress: number, message: string) => extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } }) }

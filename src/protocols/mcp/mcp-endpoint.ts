@@ -15,6 +15,7 @@
  * request of it is authenticated again. Refusals are answered in the client's protocol (a
  * JSON-RPC error, or OAuth's 401) and recorded.
  */
+import { principalOf } from '../../core/principal.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -132,7 +133,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         id: randomUUID(),
         time: deps.now(),
         code: codeOfEvent,
-        principal: p ? { issuer: p.issuer, subject: p.subject, username: p.username, groups: [...p.groups], kind: p.kind } : null,
+        principal: p ? principalOf(p) : null,
         connection: '',
         method: req.method ?? '',
         path: endpointPath,

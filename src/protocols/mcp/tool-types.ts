@@ -5,6 +5,7 @@
  * the caller's identity. A tool never reaches a cluster any other way: there is no side door.
  */
 import type { z } from 'zod';
+import type { InternalAnswer, InternalExecAnswer } from '../kubernetes/internal-client.ts';
 
 /** One Kubernetes API request as a tool makes it. */
 export interface KubeCall {
@@ -18,18 +19,12 @@ export interface KubeCall {
   body?: string;
 }
 
-/** The answer, as the pipeline released it to the caller (masked). */
-export interface KubeAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** The body, at most the access's answer cap; `truncated` when it was longer. */
-  body: Buffer;
-  truncated: boolean;
-  /** The gateway's request id (`x-sluice-request-id`): the audit record of this request. */
-  requestId?: string;
-  /** Sluice's error code when Sluice refused the request (POLICY_DENIED, APPROVAL_DENIED… docs/errors.md); absent for the cluster's own answers. */
-  sluiceError?: string;
-}
+/**
+ * The answer, as the pipeline released it to the caller (masked): the in-process client's
+ * (body at most the access's answer cap, `truncated` beyond; `requestId` of the audit record;
+ * `sluiceError` when Sluice refused the request — POLICY_DENIED, APPROVAL_DENIED…, docs/errors.md).
+ */
+export type KubeAnswer = InternalAnswer;
 
 /** A non-interactive exec: argv only (no shell is added), no stdin, no TTY. */
 export interface ExecCall {
@@ -41,21 +36,8 @@ export interface ExecCall {
   timeoutMs: number;
 }
 
-export interface ExecAnswer {
-  /** The answer's HTTP status when the upgrade was refused (403, 404…), else 101. */
-  status: number;
-  stdout: string;
-  stderr: string;
-  /** The Kubernetes Status of the error channel at the end of the session, if any. */
-  exitStatus?: unknown;
-  /** The refusal's Kubernetes Status (body) when the upgrade was refused. */
-  refusal?: unknown;
-  timedOut: boolean;
-  truncated: boolean;
-  requestId?: string;
-  /** Sluice's error code when Sluice refused the session (as in KubeAnswer). */
-  sluiceError?: string;
-}
+/** An exec session's answer (internal-client.ts), its output decoded as UTF-8. */
+export type ExecAnswer = Omit<InternalExecAnswer, 'stdout' | 'stderr'> & { stdout: string; stderr: string };
 
 /** What a tool gets: the connection chosen by the caller, and the pipeline to reach it. */
 export interface KubeAccess {

@@ -5,6 +5,7 @@
  * written (the commit and the API server's answer overlap); forward-http waits for the record
  * before it releases the first byte of the answer.
  */
+import { principalOf } from '../../../core/principal.ts';
 import type { AuditBegin } from '../../../audit/types.ts';
 import type { KubeContext, Stage } from './context.ts';
 import { Rejection } from './rejection.ts';
@@ -16,7 +17,7 @@ export function auditEntry(ctx: KubeContext, error?: { code: string; message: st
     id: ctx.id,
     time: ctx.time,
     code: error?.code.startsWith('AUTHN_') ? 'authn.failed' : error && !ctx.decision ? 'kubernetes.request.rejected' : 'kubernetes.request',
-    principal: p ? { issuer: p.issuer, subject: p.subject, username: p.username, groups: [...p.groups], kind: p.kind } : null,
+    principal: p ? principalOf(p) : null,
     connection: ctx.upstream?.name ?? '',
     method: ctx.req.method ?? '',
     path: ctx.path,

@@ -13,7 +13,6 @@
  * (e.g. the policy allows reading the object but not listing events) the object is still shown,
  * with the reason the events are missing.
  */
-import { z } from 'zod';
 import { stringify } from 'yaml';
 import type { KubeAnswer, SluiceTool } from '../tool-types.ts';
 import { describeRef, resourcePath } from './kube-paths.ts';
@@ -34,7 +33,7 @@ import {
   truncationNote,
   withoutManagedFields,
 } from './results.ts';
-import { apiVersion, isKind, namespace, objectName, resource } from './validation.ts';
+import { isKind, objectRef } from './validation.ts';
 
 /** Share of the text limit the object may take; the events get the rest. */
 const OBJECT_TEXT_LIMIT = 80_000;
@@ -42,12 +41,7 @@ const OBJECT_TEXT_LIMIT = 80_000;
 const EVENTS_SHOWN = 50;
 const UID = /^[A-Za-z0-9-]{1,64}$/;
 
-const input = z.strictObject({
-  apiVersion: apiVersion.default('v1'),
-  resource,
-  namespace: namespace.optional().describe('Namespace of the object; omit for cluster-scoped resources (nodes, namespaces, persistentvolumes…).'),
-  name: objectName,
-});
+const input = objectRef;
 
 export const describeResource: SluiceTool<typeof input> = {
   name: 'describe_resource',
@@ -58,7 +52,7 @@ export const describeResource: SluiceTool<typeof input> = {
   annotations: { readOnlyHint: true, openWorldHint: false },
   reach: { verbs: ['get', 'list'] },
   async run(args, kube) {
-    const ref = { apiVersion: args.apiVersion, resource: args.resource, namespace: args.namespace, name: args.name };
+    const ref = args;
     const answer = await kube.request({ method: 'GET', path: resourcePath(ref), headers: { accept: 'application/json' } });
     if (!isSuccess(answer)) return failureResult(answer, `get ${describeRef(ref)}`);
     const json = bodyJson(answer);

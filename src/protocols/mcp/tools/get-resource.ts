@@ -7,18 +7,12 @@
  * compact JSON, without `metadata.managedFields` — which kubectl hides as well
  * (`--show-managed-fields=false`) and which only repeats field ownership.
  */
-import { z } from 'zod';
 import type { SluiceTool } from '../tool-types.ts';
 import { describeRef, resourcePath } from './kube-paths.ts';
 import { answerCutNote, bodyJson, bodyText, bound, failureResult, isRecord, isSuccess, textResult, truncationNote, withoutManagedFields } from './results.ts';
-import { apiVersion, namespace, objectName, resource } from './validation.ts';
+import { objectRef } from './validation.ts';
 
-const input = z.strictObject({
-  apiVersion: apiVersion.default('v1'),
-  resource,
-  namespace: namespace.optional().describe('Namespace of the object; omit for cluster-scoped resources (nodes, namespaces, clusterroles, persistentvolumes…).'),
-  name: objectName,
-});
+const input = objectRef;
 
 export const getResource: SluiceTool<typeof input> = {
   name: 'get_resource',
@@ -29,7 +23,7 @@ export const getResource: SluiceTool<typeof input> = {
   annotations: { readOnlyHint: true, openWorldHint: false },
   reach: { verbs: ['get'] },
   async run(args, kube) {
-    const ref = { apiVersion: args.apiVersion, resource: args.resource, namespace: args.namespace, name: args.name };
+    const ref = args;
     const answer = await kube.request({ method: 'GET', path: resourcePath(ref), headers: { accept: 'application/json' } });
     if (!isSuccess(answer)) return failureResult(answer, `get ${describeRef(ref)}`);
     const json = bodyJson(answer);

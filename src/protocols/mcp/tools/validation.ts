@@ -117,6 +117,14 @@ export const argvElement = z
   .max(4096, 'an argument is at most 4096 characters')
   .refine((s) => !CONTROL.test(s), 'an argument contains no NUL, newline or other control character');
 
+/** One object addressed by API version, resource, namespace and name (get_resource, describe_resource). */
+export const objectRef = z.strictObject({
+  apiVersion: apiVersion.default('v1'),
+  resource,
+  namespace: namespace.optional().describe('Namespace of the object; omit for cluster-scoped resources (nodes, namespaces, clusterroles, persistentvolumes…).'),
+  name: objectName,
+});
+
 export const dryRun = z
   .boolean()
   .optional()
