@@ -82,15 +82,25 @@ export function maskedBodyText(body: Buffer | undefined, contentType: string | u
   if (!body || body.length === 0) return undefined;
   const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   if (type.includes('protobuf')) return `(${body.length} bytes of ${type})`;
-  let text = body.toString('utf8');
+  const text = body.toString('utf8');
+  let parsed: unknown;
   try {
-    const parsed: unknown = type.includes('yaml') ? parseYaml(text) : JSON.parse(text);
-    text = JSON.stringify(maskBodyValue(parsed, secret, masking), null, 2);
+    parsed = type.includes('yaml') ? parseYaml(text) : JSON.parse(text);
   } catch {
     // Not JSON/YAML (the pipeline would have refused a malformed one): show it redacted, unless
     // it is written to a Secret — then nothing of it is shown.
     if (secret) return `(${body.length} bytes of ${type}, not shown: written to a Secret)`;
+    return detectedText(text, masking);
   }
-  if (masking) text = masking.detectors.mask(text).text;
-  return redactString(text);
+  return maskedValueText(parsed, secret, masking);
+}
+
+/** A body already decoded (the pipeline's `object`) as maskedBodyText shows it: no second parse. */
+export function maskedValueText(parsed: unknown, secret = false, masking?: Masking): string {
+  return detectedText(JSON.stringify(maskBodyValue(parsed, secret, masking), null, 2), masking);
+}
+
+/** The value detectors and the credential redaction over a text. */
+function detectedText(text: string, masking: Masking | undefined): string {
+  return redactString(masking ? masking.detectors.mask(text).text : text);
 }

@@ -186,7 +186,7 @@ function checkOutcome(o: AuditOutcome): void {
   if (!Number.isInteger(o.status) || o.status > 999) throw new TypeError('audit outcome status must be an HTTP status code (or 0)');
 }
 
-/** Bodies are not audited here (they come with the recording feature): drop one a caller passed anyway before copying. */
+/** A record never holds a request body (bodies are recorded masked, as chunks, through `record()`): drop one a caller passed anyway before copying. */
 function withoutBody(e: AuditBegin): AuditBegin {
   if (!e.attributes || !('object' in e.attributes)) return e;
   const { object: _object, ...attributes } = e.attributes as AuditBegin['attributes'] & { object?: unknown };

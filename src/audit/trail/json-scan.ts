@@ -70,13 +70,7 @@ export function valueEnd(t: string, i: number): number {
  * JSON object.
  */
 export function topLevelMember(text: string, name: string): Span | null | undefined {
-  const found = topLevelMembers(text, [name]);
-  return found && found[0]!;
-}
-
-/** topLevelMember for several names in one pass: one entry per name, in the order given. */
-export function topLevelMembers(text: string, names: readonly string[]): (Span | null)[] | undefined {
-  const found: (Span | null)[] = names.map(() => null);
+  let found: Span | null = null;
   let i = skipWs(text, 0);
   if (text.charCodeAt(i) !== 0x7b) return undefined;
   i = skipWs(text, i + 1);
@@ -85,17 +79,13 @@ export function topLevelMembers(text: string, names: readonly string[]): (Span |
       if (text.charCodeAt(i) !== 0x22) return undefined;
       const keyEnd = stringEnd(text, i);
       if (keyEnd < 0) return undefined;
-      let which = -1;
-      for (let n = 0; n < names.length && which < 0; n++) {
-        const name = names[n]!;
-        if (keyEnd - i - 2 === name.length ? text.startsWith(name, i + 1) : keyEquals(text, i, keyEnd, name)) which = n;
-      }
+      const isName = keyEnd - i - 2 === name.length ? text.startsWith(name, i + 1) : keyEquals(text, i, keyEnd, name);
       i = skipWs(text, keyEnd);
       if (text.charCodeAt(i) !== 0x3a) return undefined;
       const start = skipWs(text, i + 1);
       const end = valueEnd(text, start);
       if (end < 0) return undefined;
-      if (which >= 0) found[which] = { start, end };
+      if (isName) found = { start, end };
       i = skipWs(text, end);
       const sep = text.charCodeAt(i);
       if (sep === 0x7d) break;

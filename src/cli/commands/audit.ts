@@ -45,8 +45,6 @@ async function withStore<T>(path: string, fn: (s: AuditStore) => Promise<T>): Pr
   }
 }
 
-/** One record by id or unique prefix, from a store file (no policy: the file is the operator's). */
-
 /** The recorded bodies after the record: each stream's text, and what the trail says of it. */
 function formatBodies(b: BodyJson): string {
   let out = b.verified ? '' : `\nWARNING: the recorded bodies do not match the trail: ${b.problem ?? ''}\n`;

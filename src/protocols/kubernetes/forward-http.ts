@@ -25,7 +25,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import type { AuditMasking } from '../../audit/types.ts';
 import { upstreamRequest } from './upstream-request.ts';
-import { maskedBodyText } from '../../approval/held-body.ts';
+import { maskedBodyText, maskedValueText } from '../../approval/held-body.ts';
 import { KubeMaskError } from '../../masking/kube/index.ts';
 import { liftedMasking, maskingFor, responseMasker, type ResponseMasker } from './response-masking.ts';
 import { responseHeaders } from './response-headers.ts';
@@ -181,9 +181,7 @@ function recordRequestBody(ctx: KubeContext): void {
   const a = ctx.attributes;
   const secret = a?.apiGroup === '' && a.resource === 'secrets';
   const text =
-    a?.object !== undefined
-      ? maskedBodyText(Buffer.from(JSON.stringify(a.object)), 'application/json', secret, ctx.deps.masking)
-      : maskedBodyText(ctx.body, ctx.req.headers['content-type'], secret, ctx.deps.masking);
+    a?.object !== undefined ? maskedValueText(a.object, secret, ctx.deps.masking) : maskedBodyText(ctx.body, ctx.req.headers['content-type'], secret, ctx.deps.masking);
   if (text !== undefined) ctx.audit!.record('request', Buffer.from(text));
 }
 

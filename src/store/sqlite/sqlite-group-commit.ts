@@ -389,6 +389,10 @@ export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteG
     return new Promise<T>((resolve, reject) => enqueue(make({ resolve, reject }))).catch(rethrowAs(op));
   };
 
+  /** The outcome of a record: its columns and the event committing to it, built when queued (a bad time rejects, it does not throw). */
+  const completeOp = (id: string, c: AuditCompletion, event: () => PendingEvent, recording: RecordingWrite): Promise<boolean> =>
+    queued<boolean>('complete', (s) => ({ kind: 'complete', params: [...inOrder(completionRow(c), COMPLETION_COLUMNS), id], event: event(), chunks: recording.chunks, ...s }));
+
   return {
     chain: chain.chain,
     insert(entry, completion, recording = NO_RECORDING) {
@@ -401,16 +405,10 @@ export function createSqliteGroupCommit(sqlite: Database.Database, opts: SqliteG
       });
     },
     complete(id, c, recording = NO_RECORDING) {
-      return queued<boolean>('complete', (s) => ({
-        kind: 'complete',
-        params: [...inOrder(completionRow(c), COMPLETION_COLUMNS), id],
-        event: { type: 'request.outcome', ref: id, time: c.completedAt.getTime(), text: outcomeEvent(id, c, recording.bodies) },
-        chunks: recording.chunks,
-        ...s,
-      }));
+      return completeOp(id, c, () => ({ type: 'request.outcome', ref: id, time: c.completedAt.getTime(), text: outcomeEvent(id, c, recording.bodies) }), recording);
     },
     completeWith(id, c, event, recording = NO_RECORDING) {
-      return queued<boolean>('complete', (s) => ({ kind: 'complete', params: [...inOrder(completionRow(c), COMPLETION_COLUMNS), id], event, chunks: recording.chunks, ...s }));
+      return completeOp(id, c, () => event, recording);
     },
     segment(id, recording) {
       return queued<boolean>('segment', (s) => ({
