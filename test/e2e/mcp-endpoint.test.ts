@@ -11,7 +11,8 @@
  * a JSON-RPC batch is one record per call.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,11 +21,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { ElicitRequestSchema, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { Principal } from '../../src/core/principal.ts';
-import type { AuditRecord } from '../../src/audit/types.ts';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startGatewayWorld, type GatewayWorld } from '../../testing/harness/gateway-world.ts';
-import { createTrustedFetch, type TrustedFetch } from '../../testing/oidc/http-client.ts';
+import { eventually, mcpEndpointKit, toolText } from '../../testing/harness/mcp-endpoint-kit.ts';
 import { signIn } from '../../testing/oidc/login-flow.ts';
 import { DEMO_PASSWORD } from '../../testing/demo/users.ts';
 import { DEFAULT_PUBLIC_CLIENT_ID, LOOPBACK_REDIRECT_URI } from '../../testing/oidc/constants.ts';
@@ -35,52 +34,19 @@ import { LOG_LINES_ANNOTATION } from '../../testing/kube-emulator/streams/log-co
 const CONSOLE = 'https://console.sluice.test';
 let dir: string;
 let world: GatewayWorld;
-let trusted: TrustedFetch;
-/** The SDK's fetch: URLs or strings, through the test CA. */
-const fetchFn = (url: string | URL, init?: RequestInit): Promise<Response> => trusted(String(url), init);
-const clients: Client[] = [];
+const kit = mcpEndpointKit(() => world);
+const { fetch: fetchFn, mcpUrl, tokenFor, connect, person, recordsOf } = kit;
+const text = toolText;
 const pods = findResource('', 'v1', 'pods')!;
 const namespaces = findResource('', 'v1', 'namespaces')!;
-
-const person = (username: string, groups: string[]): Principal => ({ issuer: world.idp.issuer, subject: username, username, groups, kind: 'person' });
-const mcpUrl = (): string => world.gateway.mcpUrl!;
-const tokenFor = (user: string): Promise<string> => world.idp.tokenFor(user, { audience: mcpUrl() });
-
-async function connect(token: string, opts: { name?: string; capabilities?: ClientCapabilities } = {}): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const client = new Client({ name: opts.name ?? 'test-agent', version: '1.0.0' }, opts.capabilities ? { capabilities: opts.capabilities } : {});
-  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl()), { fetch: fetchFn, requestInit: { headers: { authorization: `Bearer ${token}` } } });
-  await client.connect(transport);
-  clients.push(client);
-  return { client, transport };
-}
-
-const text = (r: object): string => (((r as { content?: unknown }).content as { type: string; text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join('\n');
-
-/** Records of `code` since `since`, newest last. */
-async function recordsOf(code: string, since: Date): Promise<AuditRecord[]> {
-  const page = await world.store.list({ code, since, limit: 500 });
-  return [...page.records].sort((a, b) => a.seq - b.seq);
-}
-
-/** Poll (bounded) until `probe` returns a value. */
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sluice-mcp-'));
   world = await startGatewayWorld({ dir, mcp: { progressInterval: '1s' }, approvals: { consoleUrl: CONSOLE } });
-  trusted = createTrustedFetch(world.ca.cert);
 });
 
 after(async () => {
-  for (const c of clients) await c.close().catch(() => undefined);
-  await trusted?.close();
+  await kit.close();
   await world?.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -130,21 +96,24 @@ describe('the MCP endpoint is an OAuth 2.1 protected resource', () => {
     assert.equal(authorizationUrl.origin, new URL(world.idp.issuer).origin);
     assert.equal(authorizationUrl.searchParams.get('resource'), mcpUrl());
     assert.equal(authorizationUrl.searchParams.get('code_challenge_method'), 'S256');
-    const callback = await signIn(trusted, authorizationUrl, new URL(LOOPBACK_REDIRECT_URI), 'bob', DEMO_PASSWORD, AbortSignal.timeout(15_000));
+    const callback = await signIn(fetchFn, authorizationUrl, new URL(LOOPBACK_REDIRECT_URI), 'bob', DEMO_PASSWORD, AbortSignal.timeout(15_000));
     await transport.finishAuth(callback.searchParams.get('code')!);
     assert.ok(saved?.access_token);
     const again = new Client({ name: 'oauth-agent', version: '1.0.0' });
-    clients.push(again);
     await again.connect(new StreamableHTTPClientTransport(new URL(mcpUrl()), { fetch: fetchFn, authProvider: provider }));
     const { tools } = await again.listTools();
+    await again.close();
     assert.ok(tools.some((t) => t.name === 'list_resources'));
   });
 });
 
 describe('a developer (bob) through the SDK client', () => {
   let bob: Client;
+  /** The token bob's session uses: what must never reach the cluster. */
+  let bobToken: string;
   before(async () => {
-    ({ client: bob } = await connect(await tokenFor('bob')));
+    bobToken = await tokenFor('bob');
+    ({ client: bob } = await connect(bobToken));
   });
 
   test('tools/list shows what policy could allow bob: reads and deletes, but no exec; each definition carries its hash, which calls record', async () => {
@@ -263,15 +232,17 @@ describe('a developer (bob) through the SDK client', () => {
     assert.ok(world.emulator.store.get(namespaces, undefined, 'prod'), 'namespace prod still exists');
   });
 
-  test('no token passthrough: the cluster saw the gateway impersonating bob, never a token of bob', async () => {
-    const bobToken = await tokenFor('bob');
-    const hash = (await import('node:crypto')).createHash('sha256').update(bobToken).digest('hex');
+  test("no token passthrough: the cluster saw the gateway's own token impersonating bob, never the token bob's session sent", async () => {
+    const sha = (t: string): string => createHash('sha256').update(t).digest('hex');
+    const saSha = sha((await readFile(join(dir, 'gateway-sa.token'), 'utf8')).trim());
     const seen = world.emulator.requests.filter((r) => r.user?.username === 'bob');
     assert.ok(seen.length > 0);
     for (const r of seen) {
       assert.equal(r.impersonated, true);
       assert.equal(r.authenticated?.username, 'system:serviceaccount:sluice:gateway');
-      assert.ok(!JSON.stringify(r.headers).includes(hash));
+      assert.equal(r.headers.authorization, `Bearer sha256:${saSha}`);
+      const recorded = JSON.stringify(r);
+      assert.ok(!recorded.includes(sha(bobToken)) && !recorded.includes(bobToken));
     }
   });
 });
@@ -506,9 +477,9 @@ describe('stateless operation', () => {
     const client = new Client({ name: 'stateless-agent', version: '1.0.0' });
     const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchFn, requestInit: { headers: { authorization: `Bearer ${token}` } } });
     await client.connect(transport);
-    clients.push(client);
     assert.equal(transport.sessionId, undefined);
     const r = await client.callTool({ name: 'list_resources', arguments: { resource: 'pods', namespace: 'dev' } });
+    await client.close();
     assert.ok(!r.isError, text(r));
     assert.match(text(r), /db-0/);
   });

@@ -10,16 +10,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { AuditStore } from '../../src/store/audit-store.ts';
 import { startGatewayWorld, type GatewayWorld } from '../../testing/harness/gateway-world.ts';
-import { createTrustedFetch, type TrustedFetch } from '../../testing/oidc/http-client.ts';
+import { mcpEndpointKit, toolText } from '../../testing/harness/mcp-endpoint-kit.ts';
 import { findResource } from '../../testing/kube-emulator/resources.ts';
 
 let dir: string;
 let world: GatewayWorld;
-let trusted: TrustedFetch;
+const kit = mcpEndpointKit(() => world);
 let failCallRecords = false;
 
 before(async () => {
@@ -36,21 +34,16 @@ before(async () => {
       },
     });
   world = await startGatewayWorld({ dir, wrapStore });
-  trusted = createTrustedFetch(world.ca.cert);
 });
 
 after(async () => {
-  await trusted?.close();
+  await kit.close();
   await world?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
 test('a write is not forwarded when the trail did not take the call record', async () => {
-  const token = await world.idp.tokenFor('bob', { audience: world.gateway.mcpUrl! });
-  const client = new Client({ name: 'review', version: '1' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(world.gateway.mcpUrl!), { fetch: (u, i) => trusted(String(u), i), requestInit: { headers: { authorization: `Bearer ${token}` } } }),
-  );
+  const { client } = await kit.connect(await kit.tokenFor('bob'));
   try {
     const configmaps = findResource('', 'v1', 'configmaps')!;
     const existing = world.emulator.store.list(configmaps, 'dev').items[0];
@@ -65,10 +58,10 @@ test('a write is not forwarded when the trail did not take the call record', asy
     assert.deepEqual(
       deletes.map((q) => q.url),
       [],
-      `the DELETE reached the cluster although the call's record was refused (the agent was told: ${JSON.stringify((r.content as { text: string }[])[0]?.text)})`,
+      `the DELETE reached the cluster although the call's record was refused (the agent was told: ${toolText(r)})`,
     );
+    assert.match(toolText(r), /AUDIT_UNAVAILABLE/, 'the agent is told the gateway could not record the call');
   } finally {
     failCallRecords = false;
-    await client.close();
   }
 });

@@ -9,54 +9,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Principal } from '../../src/core/principal.ts';
-import type { AuditRecord } from '../../src/audit/types.ts';
 import { startGatewayWorld, type GatewayWorld } from '../../testing/harness/gateway-world.ts';
-import { createTrustedFetch, type TrustedFetch } from '../../testing/oidc/http-client.ts';
+import { eventually, mcpEndpointKit, toolText } from '../../testing/harness/mcp-endpoint-kit.ts';
 
 let dir: string;
 let world: GatewayWorld;
-let trusted: TrustedFetch;
-const fetchFn = (url: string | URL, init?: RequestInit): Promise<Response> => trusted(String(url), init);
-const clients: Client[] = [];
-const mcpUrl = (): string => world.gateway.mcpUrl!;
-const tokenFor = (user: string): Promise<string> => world.idp.tokenFor(user, { audience: mcpUrl() });
-const person = (username: string, groups: string[]): Principal => ({ issuer: world.idp.issuer, subject: username, username, groups, kind: 'person' });
-const text = (r: object): string => (((r as { content?: unknown }).content as { type: string; text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join('\n');
-
-async function connect(token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const client = new Client({ name: 'review-agent', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl()), { fetch: fetchFn, requestInit: { headers: { authorization: `Bearer ${token}` } } });
-  await client.connect(transport);
-  clients.push(client);
-  return { client, transport };
-}
-
-async function recordsOf(code: string, since: Date): Promise<AuditRecord[]> {
-  const page = await world.store.list({ code, since, limit: 500 });
-  return [...page.records].sort((a, b) => a.seq - b.seq);
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, tries = 200): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const kit = mcpEndpointKit(() => world);
+const { fetch: fetchFn, mcpUrl, tokenFor, person, recordsOf } = kit;
+const connect = (token: string): ReturnType<typeof kit.connect> => kit.connect(token, { name: 'review-agent' });
+const text = toolText;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sluice-mcp-review-'));
   world = await startGatewayWorld({ dir, mcp: { progressInterval: '1s' } });
-  trusted = createTrustedFetch(world.ca.cert);
 });
 
 after(async () => {
-  for (const c of clients) await c.close().catch(() => undefined);
-  await trusted?.close();
+  await kit.close();
   await world?.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -78,9 +47,18 @@ describe('recorded arguments never hold a secret in clear', () => {
   const password = 'review-very-secret-pw-1234';
   const b64 = Buffer.from(password).toString('base64');
 
-  /** The mcp.call record of the last call of `tool` since `since`, serialized. */
-  const recorded = async (tool: string, since: Date): Promise<string> =>
-    JSON.stringify(await eventually(async () => (await recordsOf('mcp.call', since)).find((x) => x.detail?.tool === tool && x.outcome), `the ${tool} record`));
+  /**
+   * The mcp.call record of the last call of `tool` since `since`, serialized — after checking that
+   * it does keep the arguments, with something masked or left out in them (a record that dropped
+   * them would hold no secret either).
+   */
+  const recorded = async (tool: string, since: Date): Promise<string> => {
+    const rec = await eventually(async () => (await recordsOf('mcp.call', since)).find((x) => x.detail?.tool === tool && x.outcome), `the ${tool} record`);
+    const args = rec.detail?.arguments as Record<string, unknown> | undefined;
+    assert.ok(args && ('manifest' in args || 'patch' in args), `the record keeps the arguments: ${JSON.stringify(args)}`);
+    assert.match(JSON.stringify(args), /REDACTED|MASKED|not shown/, 'with the secret masked or left out');
+    return JSON.stringify(rec);
+  };
 
   test('apply_manifest whose manifest is passed as an object (a common model mistake): the Secret values are masked in the record', async () => {
     const { client } = await connect(await tokenFor('alice'));

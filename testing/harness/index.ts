@@ -11,4 +11,5 @@ export { freePort } from './free-port.ts';
 export { emulatorOidcOptions, type EmulatorOidcOptions } from './emulator-oidc.ts';
 export { startTestWorld, type TestWorld, type TestWorldOptions } from './test-world.ts';
 export { idpTokenFor } from './idp-token.ts';
-export { kubectlPathDir, mcpServerCommand, startMcpServer, type McpServerName, type McpSession, type StartMcpServerOptions, type ToolOutcome } from './mcp-server.ts';
+export { kubectlPathDir, startMcpServer, type McpServerName, type McpSession, type ToolOutcome } from './mcp-server.ts';
+export { eventually, mcpEndpointKit, toolText, type McpEndpointKit } from './mcp-endpoint-kit.ts';

@@ -36,7 +36,7 @@ function goTarget(): string {
 }
 
 /** The command that starts a server: absolute paths under node_modules, never PATH. */
-export function mcpServerCommand(name: McpServerName): { command: string; args: string[] } {
+function mcpServerCommand(name: McpServerName): { command: string; args: string[] } {
   if (name === 'kubernetes-mcp-server') {
     const pkg = `kubernetes-mcp-server-${goTarget()}`;
     let dir: string;

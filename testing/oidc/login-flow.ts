@@ -10,7 +10,7 @@ import * as oidc from 'openid-client';
 import { resourceForAudience } from './audience.ts';
 import { DEFAULT_PUBLIC_CLIENT_ID, LOOPBACK_REDIRECT_URI, PERSON_SCOPES, type TokenSet } from './constants.ts';
 import { CookieJar } from './cookie-jar.ts';
-import { createTrustedFetch, type TrustedFetch } from './http-client.ts';
+import { createTrustedFetch } from './http-client.ts';
 import { SluiceError } from '../../src/core/errors.ts';
 
 export interface PasswordLoginOptions {
@@ -39,7 +39,7 @@ function isRedirectTarget(url: URL, redirectUri: URL): boolean {
  * Walk from the authorization URL to the redirect back to the client, logging in on the way.
  * Returns the callback URL (with `code` and `state`, or an `error`).
  */
-export async function signIn(fetchFn: TrustedFetch, start: URL, redirectUri: URL, username: string, password: string, signal: AbortSignal): Promise<URL> {
+export async function signIn(fetchFn: (url: string, init?: RequestInit) => Promise<Response>, start: URL, redirectUri: URL, username: string, password: string, signal: AbortSignal): Promise<URL> {
   const jar = new CookieJar();
   let url = start;
   let method: 'GET' | 'POST' = 'GET';

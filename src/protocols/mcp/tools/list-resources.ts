@@ -16,7 +16,7 @@ import { answerCutNote, bodyJson, bodyText, bound, errorResult, failureResult, i
 import { alignColumns, readTable, type RenderedTable } from './table.ts';
 import { apiVersion, continueToken, fieldSelector, labelSelector, namespace, resource } from './validation.ts';
 
-export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 
 const input = z.strictObject({
   apiVersion: apiVersion.default('v1'),

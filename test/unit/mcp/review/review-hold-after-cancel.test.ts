@@ -32,13 +32,17 @@ test('a hold the pipeline opens after the client cancelled the call starts no pr
     } as unknown as OpenedHold;
     // The pipeline as seen from the client: the request is in flight; the client goes away; the
     // stage request-approval finishes its store write a moment later and reports the hold.
+    let holdReported = false;
     const kube: InternalKubeClient = {
       request: (caller, _req, opts) =>
         new Promise((_resolve, reject) => {
-          caller.onStart?.('req-1');
+          caller.onStart!('req-1');
           opts?.signal?.addEventListener('abort', () => {
             reject(new Error('the call was cancelled'));
-            setTimeout(() => caller.onHold?.(hold, 'req-1'), 20);
+            setTimeout(() => {
+              caller.onHold!(hold, 'req-1');
+              holdReported = true;
+            }, 20);
           });
         }),
       exec: () => Promise.reject(new Error('not used')),
@@ -63,6 +67,7 @@ test('a hold the pipeline opens after the client cancelled the call starts no pr
     returned = true;
     assert.equal(r.isError, true);
     await new Promise((res) => setTimeout(res, 300));
+    assert.ok(holdReported, 'the late hold was reported (else this test shows nothing)');
     assert.equal(sentAfterReturn, 0, `progress notifications kept going after the call returned (${sentAfterReturn} in 300 ms; ${created.length} interval(s) never cleared)`);
   } finally {
     for (const t of created) clearInterval(t);
