@@ -12,13 +12,11 @@
  * here for a file: a session changed in the store is refused unless `--unverified` (then played
  * with a warning). The chain itself is what `sluice audit verify` checks.
  */
-import { once } from 'node:events';
 import type { Command } from 'commander';
 import { castText, isTerminalSession, sessionCast } from '../../audit/asciicast.ts';
-import { loadConfig } from '../../config/load-config.ts';
+import { withStoreFile, writeStdout } from '../store-file.ts';
 import { SluiceError } from '../../core/errors.ts';
 import type { AuditRecord, RecordedChunk } from '../../audit/types.ts';
-import type { AuditStore } from '../../store/audit-store.ts';
 import { checkRecordedBodies, newestCommitment } from '../../audit/trail/check-bodies.ts';
 import { recordFromJson } from '../../audit/record-json.ts';
 import type { TerminalJson } from '../../control/audit-reads.ts';
@@ -60,9 +58,7 @@ async function loadSessionFromApi(opts: ReplayOptions, id: string): Promise<{ re
 /** The session's record and chunks from a store file; refuses a record that is not a recorded exec/attach session. */
 async function loadSession(opts: ReplayOptions, id: string): Promise<{ record: AuditRecord; chunks: RecordedChunk[] }> {
   if (opts.db === undefined && opts.config === undefined) return loadSessionFromApi(opts, id);
-  const path = opts.db ?? (await loadConfig(opts.config)).store.sqlite.path;
-  const store: AuditStore = await (await import('../../store/sqlite/open-sqlite-audit-store.ts')).openSqliteAuditStore({ path, readonly: true });
-  try {
+  return withStoreFile(opts, async (store) => {
     const record = await findAuditRecord(store, id);
     if (!isTerminalSession(record)) {
       const a = record.attributes;
@@ -82,14 +78,7 @@ async function loadSession(opts: ReplayOptions, id: string): Promise<{ record: A
       process.stderr.write(`sluice: WARNING: session ${record.id} does not match the trail: ${check.message}\n`);
     }
     return { record, chunks };
-  } finally {
-    await store.close();
-  }
-}
-
-/** Writes to stdout, waiting for 'drain' when a pipe is full. */
-function writeOut(text: string): Promise<void> | void {
-  if (!process.stdout.write(text)) return once(process.stdout, 'drain').then(() => undefined);
+  });
 }
 
 /** Adds `replay` to the `audit` command. */
@@ -113,7 +102,7 @@ export function registerAuditReplayCommand(audit: Command): void {
       const { record, chunks } = await loadSession(opts, id);
       const cast = sessionCast(record, chunks, { input: opts.input === true, ...(opts.cast && idleTimeLimit !== undefined ? { idleTimeLimit } : {}) });
       if (opts.cast) {
-        await writeOut(castText(cast));
+        await writeStdout(castText(cast));
         return;
       }
       const { columns, rows } = process.stdout;
@@ -121,7 +110,7 @@ export function registerAuditReplayCommand(audit: Command): void {
         process.stderr.write(`sluice: the session was recorded at ${cast.header.width}x${cast.header.height}; this terminal is ${columns}x${rows}\n`);
       }
       if (!record.outcome) process.stderr.write(`sluice: session ${record.id} has no outcome (still running, or the gateway stopped): playing what was recorded\n`);
-      await playCast(cast, writeOut, { speed, input: opts.input === true, ...(idleTimeLimit !== undefined ? { idleTimeLimit } : {}) }, realClock);
+      await playCast(cast, writeStdout, { speed, input: opts.input === true, ...(idleTimeLimit !== undefined ? { idleTimeLimit } : {}) }, realClock);
       process.stderr.write(`\r\nsluice: session ${record.id} ended${cast.exit ? `: ${cast.exit.marker}` : ' without an exit status'}\n`);
     });
 }

@@ -22,6 +22,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { KeyObject } from 'node:crypto';
 import { loadConfig } from '../../config/load-config.ts';
+import { withStoreFile, writeStdout, type StoreFileFlags } from '../store-file.ts';
 import { AUDIT_QUERY_PARAMETERS, auditFilterFromQuery, type AuditQuery } from '../../audit/audit-query.ts';
 import { addConnectionOptions, withControlClient, type ConnectionFlags } from '../control-client.ts';
 import { SluiceError } from '../../core/errors.ts';
@@ -34,10 +35,7 @@ import { generateSigningKey, loadSigningKey, parseTrustedKeys, publicKeyPem } fr
 import { verifyTrail, type TrailItem, type VerifyReport } from '../../audit/trail/verify-trail.ts';
 import type { BodyCommitments } from '../../audit/trail/trail-events.ts';
 
-interface StoreFlags {
-  config?: string;
-  db?: string;
-}
+type StoreFlags = StoreFileFlags;
 
 /** An export takes every filter of a listing but its paging. */
 const EXPORT_FILTERS = AUDIT_QUERY_PARAMETERS.filter((k): k is Exclude<keyof AuditQuery, 'limit' | 'before'> => k !== 'limit' && k !== 'before');
@@ -58,12 +56,6 @@ const seqOption = (v: string, name: string): number => {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new SluiceError('AUDIT_QUERY_INVALID', `${name} ${JSON.stringify(v)}: expected a trail seq (a positive integer)`);
   return Number(v);
 };
-
-async function openStore(o: StoreFlags): Promise<AuditStore> {
-  const path = o.db ?? (await loadConfig(o.config)).store.sqlite.path;
-  // Loaded on use: the store's modules (better-sqlite3, Kysely) are not needed by the other commands.
-  return (await import('../../store/sqlite/open-sqlite-audit-store.ts')).openSqliteAuditStore({ path, readonly: true });
-}
 
 /** The keys a verification trusts, and a note when they are the gateway's own. */
 async function trustedKeys(o: VerifyFlags): Promise<{ keys: Map<string, KeyObject>; note?: string }> {
@@ -185,8 +177,7 @@ export function registerAuditTrailCommands(audit: Command): void {
       if (o.export) {
         report = await verifyTrail(exportRows(o.export), { ...opts, recanonicalize: true });
       } else {
-        const store = await openStore(o);
-        try {
+        ({ report, bodies } = await withStoreFile(o, async (store) => {
           const to = o.to !== undefined ? seqOption(o.to, '--to') : undefined;
           let fromSeq: number | undefined;
           if (o.from !== undefined) {
@@ -196,11 +187,9 @@ export function registerAuditTrailCommands(audit: Command): void {
           }
           const commitments = new Map<string, { seq: number; bodies: BodyCommitments }>();
           const rows = store.trail({ ...(fromSeq !== undefined ? { fromSeq } : {}), ...(to !== undefined ? { toSeq: to } : {}) });
-          report = await verifyTrail(o.bodies ? noting(rows, commitments) : rows, opts);
-          if (report.ok && o.bodies) bodies = await checkBodies(store, commitments);
-        } finally {
-          await store.close();
-        }
+          const r = await verifyTrail(o.bodies ? noting(rows, commitments) : rows, opts);
+          return { report: r, bodies: r.ok && o.bodies ? await checkBodies(store, commitments) : undefined };
+        }));
       }
       printReport(report, bodies, notes, o.json);
       if (!report.ok || bodies?.failure) process.exitCode = 1;
@@ -239,19 +228,14 @@ export function registerAuditTrailCommands(audit: Command): void {
       );
       return;
     }
-    const store = await (await import('../../store/sqlite/open-sqlite-audit-store.ts')).openSqliteAuditStore({ path: o.db, readonly: true });
-    try {
+    await withStoreFile({ db: o.db }, async (store) => {
       const fromSeq = o.from !== undefined ? ((await store.checkpointAtOrBefore(seqOption(o.from, '--from'))) ?? 1) : undefined;
       const toSeq = o.to !== undefined ? seqOption(o.to, '--to') : undefined;
       const range = { ...(fromSeq !== undefined ? { fromSeq } : {}), ...(toSeq !== undefined ? { toSeq } : {}) };
       const filter = Object.keys(query).length ? auditFilterFromQuery(query, new Date()) : undefined;
-      const counts = await exportTrail(store, { range, ...(filter ? { filter } : {}) }, (line) => {
-        if (!process.stdout.write(line)) return new Promise<void>((r) => process.stdout.once('drain', () => r()));
-      });
+      const counts = await exportTrail(store, { range, ...(filter ? { filter } : {}) }, writeStdout);
       process.stderr.write(`exported ${counts.events} events${counts.stubs ? ` and ${counts.stubs} stub lines` : ''}\n`);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   const keys = audit.command('keys').description("The trail's signing key (trail.signingKeyFile): Ed25519, signs the checkpoints.");

@@ -14,9 +14,9 @@ import { recordedBodies, type BodyJson } from '../../control/audit-reads.ts';
 import { AUDIT_QUERY_PARAMETERS, auditFilterFromQuery, type AuditQuery } from '../../audit/audit-query.ts';
 import { findAuditRecord } from '../find-audit-record.ts';
 import { recordFromJson, type AuditPageJson, type AuditRecordJson } from '../../audit/record-json.ts';
-import type { AuditStore } from '../../store/audit-store.ts';
 import { AUDIT_LIST_MAX_LIMIT } from '../../store/audit-store.ts';
 import { addConnectionOptions, withControlClient, type ConnectionFlags } from '../control-client.ts';
+import { withStoreFile } from '../store-file.ts';
 import { LIST_COLUMNS, formatRecord, formatTable, listRow, recordJson } from '../audit-format.ts';
 
 interface SourceOptions extends ConnectionFlags {
@@ -36,14 +36,6 @@ function queryOf(o: ListOptions): AuditQuery {
   return q;
 }
 
-async function withStore<T>(path: string, fn: (s: AuditStore) => Promise<T>): Promise<T> {
-  const store = await (await import('../../store/sqlite/open-sqlite-audit-store.ts')).openSqliteAuditStore({ path, readonly: true });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 /** The recorded bodies after the record: each stream's text, and what the trail says of it. */
 function formatBodies(b: BodyJson): string {
@@ -100,7 +92,7 @@ export function registerAuditCommands(program: Command): void {
     // Checked here too, so a typo is reported before any connection is made.
     const filter = auditFilterFromQuery(query, new Date());
     if (opts.db !== undefined) {
-      const page = await withStore(opts.db, (s) => s.list(filter));
+      const page = await withStoreFile({ db: opts.db }, (s) => s.list(filter));
       printPage({ records: page.records.map(recordJson), ...(page.next ? { next: page.next } : {}) }, opts.json);
       return;
     }
@@ -120,14 +112,14 @@ export function registerAuditCommands(program: Command): void {
     if (opts.body) {
       const b: BodyJson =
         opts.db !== undefined
-          ? await withStore(opts.db, async (s) => recordedBodies(s, await findAuditRecord(s, wanted)))
+          ? await withStoreFile({ db: opts.db }, async (s) => recordedBodies(s, await findAuditRecord(s, wanted)))
           : await withControlClient(opts, (client) => client.get<BodyJson>(`/audit/events/${encodeURIComponent(wanted)}/body`));
       process.stdout.write(opts.json ? `${JSON.stringify(b, null, 2)}\n` : `${formatRecord(recordFromJson(b.record))}${formatBodies(b)}`);
       return;
     }
     const json: AuditRecordJson =
       opts.db !== undefined
-        ? recordJson(await withStore(opts.db, (s) => findAuditRecord(s, wanted)))
+        ? recordJson(await withStoreFile({ db: opts.db }, (s) => findAuditRecord(s, wanted)))
         : await withControlClient(opts, (client) => client.get<AuditRecordJson>(`/audit/events/${encodeURIComponent(wanted)}`));
     process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : formatRecord(recordFromJson(json)));
   });
